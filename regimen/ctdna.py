@@ -1,0 +1,295 @@
+"""A ctDNA series -> trend events the rules can match.
+
+Each draw gives a tumour fraction and/or variant VAFs. Values below the limit
+of detection (the draw's ``lod``, else the profile's ``settings.ctdna.default_lod``)
+are censored: the true value is somewhere in ``[0, lod)``. Every comparison is
+made conservatively on the interval, so a censored value can never create a
+response or a rise that the data do not show.
+
+Events (all with dates and values):
+
+* ``molecular-response`` - the signal fell by more than ``response_drop``
+  (default 50 %) from baseline (tumour fraction, else mean VAF of the baseline
+  variants);
+* ``clearance`` - every tracked variant (and the tumour fraction) below
+  detection after having been detected;
+* ``reappearance`` - detectable again after a clearance (molecular relapse);
+* ``rise-from-nadir`` - the latest draw is at least ``rise_from_nadir``
+  (default 50 %) above the nadir and above detection; ``confirmed`` when the
+  draw before it met the same test;
+* ``emergent-variant`` - absent (or below detection) at baseline, detected
+  later; with first date, trajectory and the agents running at the time;
+* ``single-draw`` - one draw only: no trend can be derived.
+
+``lead_time_days`` is set on an event when a therapy running at the event date
+later ended with progression (response PD): days from the ctDNA signal to the
+progression date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .models import Model
+from .profile import CtdnaDraw, CtdnaSettings, Therapy
+
+
+class TrajectoryPoint(Model):
+    date: dt.date
+    value: float | None
+    below_lod: bool
+
+
+class CtdnaEvent(Model):
+    event: str
+    date: dt.date
+    gene: str | None = None
+    change: str | None = None
+    measure: str | None = None
+    value: float | None = None
+    baseline: float | None = None
+    nadir: float | None = None
+    nadir_date: dt.date | None = None
+    first_date: dt.date | None = None
+    confirmed: bool | None = None
+    during_agents: list[str] = []
+    lead_time_days: int | None = None
+    progression_date: dt.date | None = None
+    trajectory: list[TrajectoryPoint] = []
+    detail: str
+
+
+@dataclass(frozen=True)
+class _Interval:
+    """A measured value as an interval: exact (low == high) or censored (0, lod)."""
+
+    low: float
+    high: float
+
+    @property
+    def censored(self) -> bool:
+        return self.low != self.high
+
+    @property
+    def shown(self) -> float | None:
+        return None if self.censored else self.high
+
+
+def _lod(draw: CtdnaDraw, settings: CtdnaSettings) -> float:
+    return draw.lod if draw.lod is not None else settings.default_lod
+
+
+def _variant_value(draw: CtdnaDraw, key: tuple[str, str | None],
+                   settings: CtdnaSettings) -> _Interval:
+    lod = _lod(draw, settings)
+    for variant in draw.variants:
+        if (variant.gene, variant.change) == key:
+            if variant.detected is False:
+                return _Interval(0.0, lod)
+            if variant.vaf is None:
+                return _Interval(lod, lod) if variant.detected else _Interval(0.0, lod)
+            if variant.vaf < lod and not variant.detected:
+                return _Interval(0.0, lod)
+            return _Interval(variant.vaf, variant.vaf)
+    return _Interval(0.0, lod)
+
+
+def _tf_value(draw: CtdnaDraw, settings: CtdnaSettings) -> _Interval | None:
+    if draw.tumour_fraction is None:
+        return None
+    lod = _lod(draw, settings)
+    if draw.tumour_fraction < lod:
+        return _Interval(0.0, lod)
+    return _Interval(draw.tumour_fraction, draw.tumour_fraction)
+
+
+def _agents_on(therapies: list[Therapy], date: dt.date) -> list[str]:
+    agents: list[str] = []
+    for therapy in therapies:
+        if therapy.start is None or therapy.start > date:
+            continue
+        if therapy.end is not None and therapy.end < date:
+            continue
+        agents.extend(a for a in therapy.agents if a not in agents)
+    return sorted(agents)
+
+
+def _progression_after(therapies: list[Therapy], date: dt.date) -> dt.date | None:
+    """Earliest progression date (response PD) of a therapy running on ``date``."""
+    found: list[dt.date] = []
+    for therapy in therapies:
+        if therapy.start is None or therapy.start > date or not therapy.progressed:
+            continue
+        outcome = therapy.outcome_date
+        if outcome is None or outcome < date:
+            continue
+        found.append(outcome)
+    return min(found) if found else None
+
+
+def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
+                  settings: CtdnaSettings) -> list[CtdnaEvent]:
+    """All trend events of a series (draws must be sorted by date)."""
+    if not draws:
+        return []
+    if len(draws) == 1:
+        return [CtdnaEvent(event="single-draw", date=draws[0].date,
+                           detail="one ctDNA draw: no trend can be derived; "
+                                  "repeat ctDNA to follow the trend")]
+    events: list[CtdnaEvent] = []
+    baseline = draws[0]
+    baseline_lod = _lod(baseline, settings)
+    keys: list[tuple[str, str | None]] = []
+    for draw in draws:
+        for v in draw.variants:
+            if (v.gene, v.change) not in keys:
+                keys.append((v.gene, v.change))
+    baseline_keys = [k for k in keys if not _variant_value(baseline, k, settings).censored]
+
+    series, measure = _signal(draws, baseline_keys, settings)
+    if series is not None:
+        events.extend(_response_events(draws, series, measure, settings))
+        events.extend(_rise_events(draws, series, measure, settings))
+    events.extend(_clearance_events(draws, keys, settings))
+
+    for key in keys:
+        if key in baseline_keys:
+            continue
+        trajectory = [(d.date, _variant_value(d, key, settings)) for d in draws]
+        first = next(((date, value) for date, value in trajectory if not value.censored), None)
+        if first is None:
+            continue
+        gene, change = key
+        name = f"{gene} {change}" if change else gene
+        events.append(CtdnaEvent(
+            event="emergent-variant",
+            date=first[0],
+            first_date=first[0],
+            gene=gene,
+            change=change,
+            value=first[1].high,
+            measure="vaf",
+            during_agents=_agents_on(therapies, first[0]),
+            trajectory=[TrajectoryPoint(date=date, value=value.shown, below_lod=value.censored)
+                        for date, value in trajectory],
+            detail=f"{name} absent at baseline ({baseline.date}, below {baseline_lod:g}) "
+                   f"and detected on {first[0]} at VAF {first[1].high:g}",
+        ))
+
+    out: list[CtdnaEvent] = []
+    for event in events:
+        if event.event in ("rise-from-nadir", "emergent-variant", "reappearance"):
+            signal_date = event.first_date or event.date
+            progression = _progression_after(therapies, signal_date)
+            if progression is not None and progression >= signal_date:
+                event = event.model_copy(update={
+                    "lead_time_days": (progression - signal_date).days,
+                    "progression_date": progression,
+                })
+        out.append(event)
+    return sorted(out, key=lambda e: (e.date, e.event, e.gene or "", e.change or ""))
+
+
+def _signal(draws: list[CtdnaDraw], baseline_keys: list[tuple[str, str | None]],
+            settings: CtdnaSettings) -> tuple[list[_Interval] | None, str]:
+    tfs = [_tf_value(d, settings) for d in draws]
+    if all(tf is not None for tf in tfs):
+        return [tf for tf in tfs if tf is not None], "tumour fraction"
+    if baseline_keys:
+        series = []
+        for draw in draws:
+            values = [_variant_value(draw, k, settings) for k in baseline_keys]
+            series.append(_Interval(sum(v.low for v in values) / len(values),
+                                    sum(v.high for v in values) / len(values)))
+        return series, "mean VAF of baseline variants"
+    return None, ""
+
+
+def _response_events(draws: list[CtdnaDraw], series: list[_Interval], measure: str,
+                     settings: CtdnaSettings) -> list[CtdnaEvent]:
+    base = series[0]
+    if base.low <= 0:
+        return []
+    limit = (1 - settings.response_drop) * base.low
+    for draw, value in zip(draws[1:], series[1:], strict=True):
+        if value.high < limit:
+            fall = 1 - value.high / base.low
+            shown = f"< {value.high:g}" if value.censored else f"{value.high:g}"
+            return [CtdnaEvent(
+                event="molecular-response", date=draw.date, measure=measure,
+                value=value.shown, baseline=base.low,
+                detail=f"{measure} fell from {base.low:g} ({draws[0].date}) to {shown} on "
+                       f"{draw.date}: a fall of at least {fall:.0%} "
+                       f"(threshold {settings.response_drop:.0%})",
+            )]
+    return []
+
+
+def _rises(series: list[_Interval], draws: list[CtdnaDraw], settings: CtdnaSettings,
+           upto: int) -> tuple[bool, _Interval, int]:
+    """Does draw ``upto`` rise from the nadir of the draws before it?"""
+    nadir_index = min(range(upto), key=lambda i: (series[i].high, i))
+    nadir = series[nadir_index]
+    value = series[upto]
+    lod = _lod(draws[upto], settings)
+    floor = max(nadir.high, lod if nadir.censored else 0.0)
+    rises = not value.censored and value.low >= lod and \
+        value.low >= (1 + settings.rise_from_nadir) * floor and floor > 0
+    return rises, nadir, nadir_index
+
+
+def _rise_events(draws: list[CtdnaDraw], series: list[_Interval], measure: str,
+                 settings: CtdnaSettings) -> list[CtdnaEvent]:
+    last = len(draws) - 1
+    rises, nadir, nadir_index = _rises(series, draws, settings, last)
+    if not rises:
+        return []
+    first = last
+    while first - 1 > nadir_index and _rises(series, draws, settings, first - 1)[0]:
+        first -= 1
+    confirmed = first < last
+    value = series[last]
+    nadir_text = f"< {nadir.high:g}" if nadir.censored else f"{nadir.high:g}"
+    return [CtdnaEvent(
+        event="rise-from-nadir", date=draws[last].date, first_date=draws[first].date,
+        measure=measure, value=value.low, nadir=nadir.high, nadir_date=draws[nadir_index].date,
+        confirmed=confirmed,
+        detail=f"{measure} rose to {value.low:g} on {draws[last].date} from a nadir of "
+               f"{nadir_text} ({draws[nadir_index].date}); threshold "
+               f"+{settings.rise_from_nadir:.0%}; "
+               + ("confirmed by the draw before" if confirmed
+                  else "not yet confirmed by a second draw"),
+    )]
+
+
+def _clearance_events(draws: list[CtdnaDraw], keys: list[tuple[str, str | None]],
+                      settings: CtdnaSettings) -> list[CtdnaEvent]:
+    events: list[CtdnaEvent] = []
+    detected_before = False
+    cleared_on: dt.date | None = None
+    for draw in draws:
+        values = [_variant_value(draw, k, settings) for k in keys]
+        tf = _tf_value(draw, settings)
+        if tf is not None:
+            values.append(tf)
+        if not values:
+            continue
+        anything = any(not v.censored for v in values)
+        if anything:
+            if cleared_on is not None:
+                events.append(CtdnaEvent(
+                    event="reappearance", date=draw.date, first_date=draw.date,
+                    detail=f"ctDNA detectable again on {draw.date} after clearance on "
+                           f"{cleared_on} (molecular relapse)",
+                ))
+                cleared_on = None
+            detected_before = True
+        elif detected_before and cleared_on is None:
+            cleared_on = draw.date
+            events.append(CtdnaEvent(
+                event="clearance", date=draw.date,
+                detail=f"every tracked variant{' and the tumour fraction' if tf else ''} "
+                       f"below detection on {draw.date}",
+            ))
+    return events

@@ -1,0 +1,69 @@
+"""One exception tree for regimen.
+
+Every message says what is wrong, where (file, field path, line when known) and
+how to fix it. The CLI maps :class:`InputError` to exit code 2 and anything else
+to exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class RegimenError(Exception):
+    """Base class of every error regimen raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(RegimenError):
+    """Something the user supplied is wrong: a profile, an option, a path."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.field = field
+        self.line = line
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = []
+        if self.source:
+            where.append(self.source if self.line is None else f"{self.source}:{self.line}")
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(self.field)
+        text = ": ".join([*where, self.message])
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ProfileError(InputError):
+    """The patient profile cannot be read or does not validate."""
+
+
+class VocabularyError(ProfileError):
+    """A value is not in a controlled vocabulary (or looks like a typo of one)."""
+
+
+class KnowledgeError(InputError):
+    """A knowledge base file is malformed or inconsistent."""
+
+
+class OutputError(InputError):
+    """A report cannot be written where the user asked."""
+
+
+class InternalError(RegimenError):
+    """A fault inside regimen itself (a bug): exit code 1."""

@@ -1,0 +1,157 @@
+"""Engine firings -> the derived findings (mechanisms, candidates, avoid, cautions, tests, trace).
+
+Order never depends on firing order: everything is sorted on explicit keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .engine import Firing
+from .knowledge import Citation, KnowledgeBase
+from .models import CONFIDENCE_LEVELS, STAGES
+from .result import AvoidOut, CautionOut, CitationOut, MechanismOut, TestOut, TraceEntry
+
+
+def citations_of(kb: KnowledgeBase, rule_ids: list[str]) -> list[CitationOut]:
+    seen: dict[tuple[str, tuple[int, ...], str], CitationOut] = {}
+    for rule_id in sorted(rule_ids):
+        for cite in kb.rules_by_id[rule_id].cite:
+            key = (cite.source, tuple(cite.refs), cite.where)
+            seen.setdefault(key, _cite_out(cite))
+    return [seen[k] for k in sorted(seen)]
+
+
+def _cite_out(cite: Citation) -> CitationOut:
+    return CitationOut(source=cite.source, refs=sorted(set(cite.refs)), where=cite.where)
+
+
+@dataclass
+class Candidate:
+    """An option that at least one rule proposed, with everything that supports it."""
+
+    id: str
+    rules: list[str]
+    addresses: set[str] = field(default_factory=set)
+    confidences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Findings:
+    mechanisms: list[MechanismOut]
+    candidates: list[Candidate]
+    avoid: list[AvoidOut]
+    cautions: list[CautionOut]
+    tests: list[TestOut]
+    trace: list[TraceEntry]
+
+    @property
+    def mechanism_confidence(self) -> dict[str, str]:
+        return {m.id: m.confidence for m in self.mechanisms}
+
+
+def _strongest(levels: list[str]) -> str:
+    return min(levels, key=CONFIDENCE_LEVELS.index)
+
+
+def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
+    by_stage: dict[str, list[Firing]] = {s: [] for s in STAGES}
+    for firing in firings:
+        by_stage[firing.stage].append(firing)
+
+    # mechanisms: merged by id across the rules that derived them
+    mech_rules: dict[str, list[str]] = {}
+    mech_conf: dict[str, list[str]] = {}
+    mech_evidence: dict[str, set[str]] = {}
+    for firing in by_stage["mechanism"]:
+        mid = firing.derived["id"]
+        mech_rules.setdefault(mid, [])
+        if firing.rule not in mech_rules[mid]:
+            mech_rules[mid].append(firing.rule)
+        mech_conf.setdefault(mid, []).append(firing.derived["confidence"])
+        mech_evidence.setdefault(mid, set()).update(firing.matched_text)
+    mechanisms = []
+    for mid in sorted(mech_rules):
+        known = kb.mechanisms[mid]
+        rules = sorted(mech_rules[mid])
+        mechanisms.append(MechanismOut(
+            id=mid, label=known.label, category=known.category,
+            confidence=_strongest(mech_conf[mid]), evidence=sorted(mech_evidence[mid]),
+            rule=rules[0], rules=rules, blunts=sorted(known.blunts),
+            citations=citations_of(kb, rules),
+        ))
+
+    candidates: dict[str, Candidate] = {}
+    for firing in by_stage["option"]:
+        oid = firing.derived["id"]
+        cand = candidates.setdefault(oid, Candidate(id=oid, rules=[]))
+        if firing.rule not in cand.rules:
+            cand.rules.append(firing.rule)
+        for fact in firing.matched:
+            if type(fact).__name__ == "Mechanism":
+                cand.addresses.add(fact["id"])
+                cand.confidences.append(fact["confidence"])
+        rule_conf = kb.rules_by_id[firing.rule].then.confidence
+        if rule_conf:
+            cand.confidences.append(rule_conf)
+    for cand in candidates.values():
+        cand.rules.sort()
+
+    avoid = []
+    for rule_id, evidence in _merge(by_stage["avoid"]).items():
+        spec = kb.rules_by_id[rule_id].then.avoid
+        assert spec is not None
+        avoid.append(AvoidOut(id=rule_id, agents=list(spec.agents), reason=spec.reason,
+                              evidence=evidence, citations=citations_of(kb, [rule_id])))
+
+    caution_rules: dict[str, list[str]] = {}
+    caution_evidence: dict[str, set[str]] = {}
+    for firing in by_stage["caution"]:
+        cid = firing.derived["id"]
+        caution_rules.setdefault(cid, [])
+        if firing.rule not in caution_rules[cid]:
+            caution_rules[cid].append(firing.rule)
+        caution_evidence.setdefault(cid, set()).update(firing.matched_text)
+    cautions = []
+    for cid in sorted(caution_rules):
+        rules = sorted(caution_rules[cid])
+        spec = kb.rules_by_id[rules[0]].then.caution
+        assert spec is not None
+        applies = sorted({a for r in rules for a in kb.rules_by_id[r].then.caution.applies_to})  # type: ignore[union-attr]
+        cautions.append(CautionOut(id=cid, text=spec.text, applies_to=applies,
+                                   evidence=sorted(caution_evidence[cid]),
+                                   citations=citations_of(kb, rules)))
+
+    tests = []
+    for rule_id in sorted(_merge(by_stage["test"])):
+        spec = kb.rules_by_id[rule_id].then.test
+        assert spec is not None
+        tests.append(TestOut(id=rule_id, test=spec.test, why=spec.why,
+                             citations=citations_of(kb, [rule_id])))
+
+    trace = sorted(
+        (TraceEntry(rule=f.rule, stage=f.stage, matched=f.matched_text,
+                    derived=_derived_label(f)) for f in firings),
+        key=lambda t: (STAGES.index(t.stage), t.rule, t.derived, t.matched),
+    )
+    return Findings(mechanisms=mechanisms, candidates=sorted(candidates.values(),
+                    key=lambda c: c.id), avoid=sorted(avoid, key=lambda a: a.id),
+                    cautions=cautions, tests=tests, trace=trace)
+
+
+def _merge(firings: list[Firing]) -> dict[str, list[str]]:
+    out: dict[str, set[str]] = {}
+    for firing in firings:
+        out.setdefault(firing.rule, set()).update(firing.matched_text)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def _derived_label(firing: Firing) -> str:
+    d = firing.derived
+    if firing.stage == "mechanism":
+        return f"mechanism:{d['id']}"
+    if firing.stage == "option":
+        return f"option:{d['id']}"
+    if firing.stage == "caution":
+        return f"caution:{d['id']}"
+    return f"{firing.stage}:{firing.rule}"

@@ -1,0 +1,278 @@
+"""Cross-reference checks of a knowledge base (``regimen knowledge lint``).
+
+Schema problems are caught when the files load; this module checks what one
+file cannot see on its own: citations against the sources' reference lists
+and sections, every name against the vocabularies, mechanisms that nothing
+derives or addresses, options that can never fire, and rules that recommend
+what another rule avoids under the same conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .knowledge import CTDNA_EVENTS, Citation, Condition, KnowledgeBase, Rule, walk_conditions
+from .models import Model
+
+
+class Problem(Model):
+    level: str  # "error" or "warning"
+    file: str
+    rule: str | None
+    message: str
+
+    def render(self) -> str:
+        where = f"{self.file}" + (f": {self.rule}" if self.rule else "")
+        return f"{self.level}: {where}: {self.message}"
+
+
+@dataclass
+class _Ctx:
+    kb: KnowledgeBase
+
+    def file_of(self, rule: Rule) -> str:
+        return f"rules/{self.kb.rule_files[rule.id]}"
+
+
+def lint(kb: KnowledgeBase, *, fire: bool = True) -> list[Problem]:
+    """All problems, errors first; ``fire=False`` skips the engine-based checks."""
+    ctx = _Ctx(kb)
+    problems: list[Problem] = []
+    problems += _check_sources(kb)
+    problems += _check_agents(kb)
+    for rule in kb.rules:
+        for cite in rule.cite:
+            problems += _check_citation(ctx, rule, cite)
+        for cond in walk_conditions(rule.when):
+            problems += _check_condition(ctx, rule, cond)
+        problems += _check_then(ctx, rule)
+    problems += _check_mechanisms(kb)
+    problems += _check_option_consistency(ctx)
+    if fire and not any(p.level == "error" for p in problems):
+        problems += _check_firing(ctx)
+    return sorted(problems, key=lambda p: (p.level != "error", p.file, p.rule or "", p.message))
+
+
+def _check_sources(kb: KnowledgeBase) -> Iterator[Problem]:
+    for source in kb.sources.values():
+        if source.has_reference_list:
+            missing = [n for n in range(1, source.max_ref + 1) if n not in source.references]
+            if missing:
+                yield Problem(level="error", file="sources.yaml", rule=None,
+                              message=f"{source.key}: reference list lacks {missing[:10]}")
+
+
+def _check_agents(kb: KnowledgeBase) -> Iterator[Problem]:
+    for agent in kb.agents.values():
+        for klass in agent.classes:
+            if klass not in kb.agents:
+                yield Problem(level="error", file="agents.yaml", rule=None,
+                              message=f"agent {agent.id!r} names unknown class {klass!r}")
+            elif kb.agents[klass].kind not in ("class", "target"):
+                yield Problem(level="error", file="agents.yaml", rule=None,
+                              message=f"agent {agent.id!r}: {klass!r} is not a class")
+        for gene in agent.targets:
+            if gene not in kb.vocabulary.genes and gene not in kb.vocabulary.other_genes:
+                yield Problem(level="warning", file="agents.yaml", rule=None,
+                              message=f"agent {agent.id!r} targets {gene!r}, not in vocabulary")
+
+
+def _check_citation(ctx: _Ctx, rule: Rule, cite: Citation) -> Iterator[Problem]:
+    kb = ctx.kb
+    file = ctx.file_of(rule)
+    source = kb.sources.get(cite.source)
+    if source is None:
+        yield Problem(level="error", file=file, rule=rule.id,
+                      message=f"cites unknown source {cite.source!r} "
+                              f"(known: {', '.join(sorted(kb.sources))})")
+        return
+    for ref in cite.refs:
+        if ref < 1 or ref > source.max_ref or (
+                source.has_reference_list and ref not in source.references):
+            yield Problem(level="error", file=file, rule=rule.id,
+                          message=f"cites reference {ref}, which {cite.source} does not have "
+                                  f"(1-{source.max_ref})")
+    known = source.locator_ids()
+    for locator in cite.locators:
+        if locator not in known:
+            yield Problem(level="error", file=file, rule=rule.id,
+                          message=f"cites {cite.source} at {locator!r}, which is not a section "
+                                  "or table row of that source (see sources.yaml)")
+    if not cite.refs:
+        yield Problem(level="warning", file=file, rule=rule.id,
+                      message=f"cites {cite.source} {cite.where} without reference numbers "
+                              "(the review cites none for this statement)")
+
+
+def _unknown(values: list[str] | None, allowed: set[str] | tuple[str, ...]) -> list[str]:
+    return sorted(v for v in (values or []) if v not in allowed)
+
+
+def _check_condition(ctx: _Ctx, rule: Rule, cond: Condition) -> Iterator[Problem]:
+    kb = ctx.kb
+    vocab = kb.vocabulary
+    file = ctx.file_of(rule)
+    genes = set(vocab.genes)
+
+    def err(message: str) -> Problem:
+        return Problem(level="error", file=file, rule=rule.id, message=message)
+
+    checks: list[tuple[str, list[str]]] = []
+    if cond.tumour:
+        checks.append(("tumour type", _unknown(cond.tumour.codes, set(vocab.tumours))))
+    if cond.alteration:
+        checks.append(("gene", _unknown(cond.alteration.gene, genes)))
+        checks.append(("alteration type", _unknown(
+            cond.alteration.type, (*vocab.alteration_types, "any"))))
+    if cond.expression:
+        checks.append(("gene", _unknown(cond.expression.gene, genes)))
+        checks.append(("expression level", _unknown(cond.expression.level, vocab.levels)))
+    if cond.biomarker and cond.biomarker.name == "msi":
+        values = [cond.biomarker.eq] if cond.biomarker.eq else (cond.biomarker.isin or [])
+        checks.append(("MSI value", _unknown(values, vocab.msi_values)))
+    if cond.tme:
+        checks.append(("TME term", _unknown(cond.tme.any_of, set(vocab.tme))))
+    if cond.microbiome:
+        checks.append(("microbiome term", _unknown(cond.microbiome.taxon, set(vocab.microbiome))))
+        checks.append(("microbiome level", _unknown(cond.microbiome.level,
+                                                    vocab.microbiome_levels)))
+    if cond.therapy:
+        checks.append(("agent", _unknown(cond.therapy.agent, set(kb.agents))))
+        checks.append(("agent class", _unknown(cond.therapy.klass, set(kb.agents))))
+        checks.append(("response", _unknown(cond.therapy.response, vocab.responses)))
+    if cond.ctdna:
+        checks.append(("ctDNA event", _unknown(cond.ctdna.event, CTDNA_EVENTS)))
+        checks.append(("gene", _unknown(cond.ctdna.gene, genes)))
+        checks.append(("agent", _unknown(cond.ctdna.during_agent, set(kb.agents))))
+        checks.append(("agent class", _unknown(cond.ctdna.during_class, set(kb.agents))))
+    if cond.sensitivity:
+        checks.append(("agent", _unknown(cond.sensitivity.agent, set(kb.agents))))
+        checks.append(("agent class", _unknown(cond.sensitivity.klass, set(kb.agents))))
+        checks.append(("organoid result", _unknown(cond.sensitivity.result,
+                                                   vocab.sensitivity_results)))
+    if cond.condition:
+        checks.append(("clinical condition", _unknown(cond.condition.any_of,
+                                                      set(vocab.conditions))))
+    if cond.mechanism:
+        checks.append(("mechanism", _unknown(cond.mechanism.any_of, set(kb.mechanisms))))
+        if rule.stage == "mechanism":
+            yield err("a mechanism rule may not depend on another mechanism (stages run in "
+                      "order: evidence -> mechanism -> option -> avoid/caution -> test)")
+    if cond.option:
+        option_ids = {r.option_id for r in kb.rules if r.stage == "option"}
+        checks.append(("option id", _unknown(cond.option.any_of, option_ids)))
+        if rule.stage in ("mechanism", "option"):
+            yield err("only avoid, caution and test rules may depend on options")
+    for what, bad in checks:
+        if bad:
+            yield err(f"unknown {what}: {', '.join(bad)} (add it to the vocabulary or fix it)")
+
+
+def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
+    kb = ctx.kb
+    file = ctx.file_of(rule)
+    then = rule.then
+    agents = set(kb.agents)
+
+    def err(message: str) -> Problem:
+        return Problem(level="error", file=file, rule=rule.id, message=message)
+
+    if then.mechanism is not None and then.mechanism not in kb.mechanisms:
+        yield err(f"derives unknown mechanism {then.mechanism!r} (add it to mechanisms.yaml)")
+    if then.option is not None:
+        spec = then.option
+        for what, values in (("agent", spec.agents), ("backbone agent", spec.backbone),
+                             ("rechallenge agent", spec.rechallenge)):
+            bad = _unknown(values, agents)
+            if bad:
+                yield err(f"option names unknown {what}: {', '.join(bad)}")
+        if not set(spec.backbone) <= set(spec.agents):
+            yield err("option backbone agents must also be listed in agents")
+        if not set(spec.rechallenge) <= set(spec.agents):
+            yield err("option rechallenge agents must also be listed in agents")
+        bad = _unknown(spec.studied_in, set(kb.vocabulary.tumours))
+        if bad:
+            yield err(f"option studied_in has unknown tumour codes: {', '.join(bad)}")
+    if then.avoid is not None:
+        bad = _unknown(then.avoid.agents, agents)
+        if bad:
+            yield err(f"avoid names unknown agents: {', '.join(bad)}")
+    if then.caution is not None:
+        bad = _unknown(then.caution.applies_to, agents)
+        if bad:
+            yield err(f"caution applies to unknown agents: {', '.join(bad)}")
+
+
+def _check_mechanisms(kb: KnowledgeBase) -> Iterator[Problem]:
+    derived = {r.then.mechanism for r in kb.rules if r.stage == "mechanism"}
+    addressed: set[str] = set()
+    for rule in kb.rules:
+        if rule.stage == "option":
+            for cond in walk_conditions(rule.when):
+                if cond.mechanism:
+                    addressed.update(cond.mechanism.any_of)
+    for mechanism in kb.mechanisms.values():
+        bad = _unknown(mechanism.blunts, set(kb.agents))
+        if bad:
+            yield Problem(level="error", file="mechanisms.yaml", rule=None,
+                          message=f"mechanism {mechanism.id!r} blunts unknown agents: "
+                                  f"{', '.join(bad)}")
+        if mechanism.id not in derived and mechanism.id not in addressed:
+            yield Problem(level="error", file="mechanisms.yaml", rule=None,
+                          message=f"mechanism {mechanism.id!r} is neither derived by a rule nor "
+                                  "addressed by an option (remove it or add the rule)")
+        elif mechanism.id not in derived:
+            yield Problem(level="error", file="mechanisms.yaml", rule=None,
+                          message=f"mechanism {mechanism.id!r} is addressed by an option but no "
+                                  "rule derives it, so that option can never fire")
+        elif mechanism.id not in addressed:
+            yield Problem(level="warning", file="mechanisms.yaml", rule=None,
+                          message=f"mechanism {mechanism.id!r} has no mechanism-targeted option "
+                                  "(the sources name none)")
+
+
+def _check_option_consistency(ctx: _Ctx) -> Iterator[Problem]:
+    by_id: dict[str, list[Rule]] = {}
+    for rule in ctx.kb.rules:
+        if rule.stage == "option":
+            by_id.setdefault(rule.option_id, []).append(rule)
+    for option_id, rules in sorted(by_id.items()):
+        specs = {(r.then.option.label, tuple(r.then.option.agents),  # type: ignore[union-attr]
+                  r.then.option.evidence, tuple(r.then.option.studied_in))  # type: ignore[union-attr]
+                 for r in rules}
+        if len(specs) > 1:
+            yield Problem(level="error", file=ctx.file_of(rules[0]), rule=rules[0].id,
+                          message=f"option id {option_id!r} is proposed by "
+                                  f"{', '.join(r.id for r in rules)} with different label, "
+                                  "agents, evidence or studied_in; give them one definition")
+
+
+def _check_firing(ctx: _Ctx) -> Iterator[Problem]:
+    """Build each rule's fixture profile and check that the rule fires on it."""
+    from .api import Recommender
+    from .errors import InputError
+    from .fixtures import FixtureBuilder
+
+    kb = ctx.kb
+    recommender = Recommender(kb)
+    builder = FixtureBuilder(kb)
+    for rule in sorted(kb.rules, key=lambda r: r.id):
+        fixture = builder.for_rule(rule)
+        try:
+            result = recommender.evaluate(fixture)
+        except InputError as exc:
+            yield Problem(level="error", file=ctx.file_of(rule), rule=rule.id,
+                          message=f"cannot build a profile that satisfies this rule: {exc}")
+            continue
+        if not any(t.rule == rule.id for t in result.trace):
+            yield Problem(level="error", file=ctx.file_of(rule), rule=rule.id,
+                          message="never fires on a profile built from its own conditions "
+                                  "(contradictory conditions, or a derived fact no rule makes)")
+            continue
+        if rule.stage == "option":
+            dropped = [d for d in result.dropped if d.id == rule.option_id]
+            if dropped and "avoid" in dropped[0].reason:
+                yield Problem(level="error", file=ctx.file_of(rule), rule=rule.id,
+                              message="recommends an agent that another rule avoids under the "
+                                      f"same conditions: {dropped[0].reason}")

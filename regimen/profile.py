@@ -1,0 +1,419 @@
+"""The patient profile: pydantic models, loading from YAML/JSON, normalisation.
+
+The field names are the contract (see README). Values are normalised against
+the knowledge base's vocabulary: gene symbols upper-cased with aliases
+resolved, protein changes to one-letter ``p.``-less form, tumour names to
+OncoTree codes, agent names to lower-case INN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from .documents import Document, dotted, parse_text, read_document, read_stream
+from .errors import ProfileError, VocabularyError
+from .models import Model
+from .vocab import Vocabulary, normalise_change
+
+MAX_LIST = 500
+"""Longest list accepted anywhere in a profile (alterations of a large panel fit)."""
+
+
+def _vocab(info: ValidationInfo) -> Vocabulary:
+    context = info.context or {}
+    vocab = context.get("vocab")
+    if vocab is None:
+        from .knowledge import load_knowledge
+
+        vocab = load_knowledge().vocabulary
+        if info.context is not None:
+            info.context["vocab"] = vocab
+    return vocab
+
+
+def _vocab_call(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except VocabularyError as exc:
+        # pydantic turns ValueError into a located error; keep the hint.
+        raise ValueError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+
+
+class Tumour(Model):
+    type: str = Field(description="OncoTree code or common name (colorectal, gastric, HCC, ...)")
+    stage: str | None = None
+    histology: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _code(cls, value: str, info: ValidationInfo) -> str:
+        return _vocab_call(_vocab(info).tumour_code, value)
+
+
+ALTERATION_TYPES = Literal[
+    "mutation", "amplification", "loss", "fusion", "promoter-methylation", "wild-type",
+    "overexpression",
+]
+
+
+class Alteration(Model):
+    gene: str
+    change: str | None = None
+    type: ALTERATION_TYPES | None = None
+    vaf: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("gene")
+    @classmethod
+    def _gene(cls, value: str, info: ValidationInfo) -> str:
+        return _vocab_call(_vocab(info).gene, value)
+
+    @field_validator("change")
+    @classmethod
+    def _change(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = normalise_change(value)
+        if not value:
+            raise ValueError("change is empty; omit it or give e.g. G12C")
+        return value
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _default_type(self) -> Alteration:
+        if self.type is None:
+            if self.change is None:
+                raise ValueError(
+                    f"alteration of {self.gene} needs a 'change' (e.g. G12C) or a 'type' "
+                    "(mutation, amplification, loss, fusion, promoter-methylation, wild-type)"
+                )
+            object.__setattr__(self, "type", "mutation")
+        return self
+
+
+LEVEL = Literal["high", "low", "normal", "absent"]
+MICROBE_LEVEL = Literal["high", "low", "absent"]
+
+
+class Biomarkers(Model):
+    msi: Literal["MSI-H", "MSI-L", "MSS"] | None = None
+    tmb: float | None = Field(default=None, ge=0, le=10_000)
+    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000)
+    expression: dict[str, LEVEL] = {}
+    tme: list[str] = Field(default=[], max_length=MAX_LIST)
+    microbiome: dict[str, MICROBE_LEVEL] = {}
+
+    @field_validator("msi", mode="before")
+    @classmethod
+    def _msi(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            upper = value.strip().upper().replace(" ", "-")
+            return {"MSI-HIGH": "MSI-H", "MSIH": "MSI-H", "MSI-LOW": "MSI-L", "DMMR": "MSI-H",
+                    "PMMR": "MSS"}.get(upper, upper)
+        return value
+
+    @field_validator("expression", mode="before")
+    @classmethod
+    def _expression(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, dict):
+            return value
+        vocab = _vocab(info)
+        out: dict[str, Any] = {}
+        for gene, level in value.items():
+            symbol = _vocab_call(vocab.gene, str(gene))
+            if symbol in out:
+                raise ValueError(f"{gene!r} and another entry both name {symbol}")
+            out[symbol] = level.strip().lower() if isinstance(level, str) else level
+        return out
+
+    @field_validator("tme", mode="before")
+    @classmethod
+    def _tme(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return value
+        vocab = _vocab(info)
+        terms = [_vocab_call(vocab.term, str(v), vocab.tme, "tumour-microenvironment term")
+                 for v in value]
+        return sorted(set(terms))
+
+    @field_validator("microbiome", mode="before")
+    @classmethod
+    def _microbiome(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, dict):
+            return value
+        vocab = _vocab(info)
+        out: dict[str, Any] = {}
+        for taxon, level in value.items():
+            name = _vocab_call(vocab.taxon, str(taxon))
+            out[name] = level.strip().lower() if isinstance(level, str) else level
+        return out
+
+
+RESPONSE = Literal["CR", "PR", "SD", "PD"]
+
+
+def _agents(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return value
+    vocab = _vocab(info)
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"agent names are text; got {item!r}")
+        agent = _vocab_call(vocab.agent, item)
+        if agent not in out:
+            out.append(agent)
+    return out
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class Therapy(Model):
+    agents: list[str] = Field(min_length=1, max_length=20)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    response: RESPONSE | None = None
+    best_response: RESPONSE | None = None
+    response_date: dt.date | None = None
+    line: int | None = Field(default=None, ge=1, le=20)
+    setting: str | None = None
+
+    _agents = field_validator("agents", mode="before")(_agents)
+    _responses = field_validator("response", "best_response", mode="before")(_upper)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Therapy:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def ongoing(self) -> bool:
+        return self.end is None
+
+    @property
+    def progressed(self) -> bool:
+        return self.response == "PD"
+
+    @property
+    def outcome_date(self) -> dt.date | None:
+        """When the response (e.g. progression) was assessed: response_date, else end."""
+        return self.response_date or self.end
+
+
+class CtdnaVariant(Model):
+    gene: str
+    change: str | None = None
+    vaf: float | None = Field(default=None, ge=0, le=1)
+    detected: bool | None = None
+
+    _gene = field_validator("gene")(Alteration._gene.__func__)  # type: ignore[attr-defined]
+    _change = field_validator("change")(Alteration._change.__func__)  # type: ignore[attr-defined]
+
+
+class CtdnaDraw(Model):
+    date: dt.date
+    tumour_fraction: float | None = Field(default=None, ge=0, le=1)
+    lod: float | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
+    variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST)
+    assay: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tumor_fraction(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "tumor_fraction" in value:
+            value = dict(value)
+            if "tumour_fraction" in value:
+                raise ValueError("give tumour_fraction or tumor_fraction, not both")
+            value["tumour_fraction"] = value.pop("tumor_fraction")
+        return value
+
+
+class DrugSensitivity(Model):
+    agent: str
+    result: Literal["sensitive", "intermediate", "resistant"]
+    assay: str | None = None
+    date: dt.date | None = None
+
+    @field_validator("agent", mode="before")
+    @classmethod
+    def _agent(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        return _vocab_call(_vocab(info).agent, value)
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _result(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class Clinical(Model):
+    conditions: list[str] = Field(default=[], max_length=50)
+    ecog: int | None = Field(default=None, ge=0, le=5)
+
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _conditions(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return value
+        vocab = _vocab(info)
+        return sorted({_vocab_call(vocab.term, str(v), vocab.conditions, "clinical condition")
+                       for v in value})
+
+
+class CtdnaSettings(Model):
+    response_drop: float = Field(default=0.5, gt=0, lt=1, description=(
+        "molecular response: fall from baseline by more than this fraction"))
+    rise_from_nadir: float = Field(default=0.5, gt=0, le=100, description=(
+        "rise: at least this fraction above the nadir"))
+    default_lod: float = Field(default=0.001, ge=0, lt=1, description=(
+        "limit of detection (VAF / tumour fraction) when a draw gives none"))
+
+
+class Settings(Model):
+    ctdna: CtdnaSettings = CtdnaSettings()
+
+
+class Profile(Model):
+    id: str | None = Field(default=None, max_length=100)
+    tumour: Tumour
+    alterations: list[Alteration] = Field(default=[], max_length=MAX_LIST)
+    biomarkers: Biomarkers = Biomarkers()
+    therapies: list[Therapy] = Field(default=[], max_length=50)
+    ctdna: list[CtdnaDraw] = Field(default=[], max_length=200)
+    drug_sensitivity: list[DrugSensitivity] = Field(default=[], max_length=MAX_LIST)
+    clinical: Clinical = Clinical()
+    settings: Settings = Settings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spellings(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "tumor" in value:
+            if "tumour" in value:
+                raise ValueError("give 'tumour' or 'tumor', not both")
+            value = dict(value)
+            value["tumour"] = value.pop("tumor")
+        return value
+
+    @field_validator("ctdna")
+    @classmethod
+    def _sorted_draws(cls, draws: list[CtdnaDraw]) -> list[CtdnaDraw]:
+        seen: set[dt.date] = set()
+        for draw in draws:
+            if draw.date in seen:
+                raise ValueError(f"two ctDNA draws share the date {draw.date}; merge them")
+            seen.add(draw.date)
+        return sorted(draws, key=lambda d: d.date)
+
+    @field_validator("alterations")
+    @classmethod
+    def _no_conflicts(cls, alterations: list[Alteration]) -> list[Alteration]:
+        for a in alterations:
+            if a.type == "wild-type":
+                clash = [b for b in alterations if b.gene == a.gene and b.type == "mutation"]
+                if clash:
+                    raise ValueError(f"{a.gene} is listed both as wild-type and as mutated "
+                                     f"({clash[0].change}); keep the one that is right")
+        return alterations
+
+
+def _profile_error(exc: ValidationError, doc: Document) -> ProfileError:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
+    # pydantic adds the name of a failing validator function for "before" model validators
+    field = dotted(loc)
+    message = first["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    hint = None
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        message = f"unknown key {loc[-1]!r}"
+        hint = f"allowed keys here: {', '.join(allowed)}" if allowed else None
+    elif first["type"] == "missing":
+        message = f"required field {loc[-1]!r} is missing"
+    elif first["type"] == "literal_error":
+        message = f"{first.get('input')!r} is not allowed; {message.lower()}"
+    elif "input" in first and first["type"] not in ("value_error", "assertion_error") and \
+            not isinstance(first["input"], dict | list):
+        message = f"{message} (got {first['input']!r})"
+    if len(errors) > 1:
+        message += f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]"
+    return ProfileError(message, source=doc.source, field=field, line=doc.line_of(loc), hint=hint)
+
+
+def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
+    model: Any = Profile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, Model)), None)
+        if model is None:
+            return []
+    names = list(getattr(model, "model_fields", {}))
+    if model is Profile:
+        names.append("tumor")
+    return names
+
+
+def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
+    if not isinstance(doc.data, dict):
+        kind = type(doc.data).__name__ if doc.data is not None else "nothing"
+        raise ProfileError(
+            f"a profile must be a mapping of fields (tumour, alterations, ...), not {kind}",
+            source=doc.source,
+            hint="see examples/ for the format",
+        )
+    try:
+        return Profile.model_validate(doc.data, context={"vocab": vocab})
+    except ValidationError as exc:
+        raise _profile_error(exc, doc) from None
+    except RecursionError:  # pragma: no cover - bounded by MAX_DEPTH before this
+        raise ProfileError("profile is nested too deeply", source=doc.source) from None
+
+
+def load_profile(
+    source: str | Path | dict[str, Any] | Profile | IO[bytes], vocab: Vocabulary
+) -> Profile:
+    """Load a profile from a path (``-`` for stdin), a dict, a stream or a model."""
+    if isinstance(source, Profile):
+        return source
+    if isinstance(source, dict):
+        return profile_from_document(Document(source, {}, "<profile>"), vocab)
+    if isinstance(source, str | Path):
+        if str(source) == "-":
+            import sys
+
+            return profile_from_document(read_stream(sys.stdin.buffer), vocab)
+        return profile_from_document(read_document(Path(source)), vocab)
+    if hasattr(source, "read"):
+        return profile_from_document(read_stream(source), vocab)
+    raise ProfileError(f"cannot read a profile from {type(source).__name__}",
+                       hint="pass a path, a dict, a stream or a Profile")
+
+
+def profile_from_text(text: str, vocab: Vocabulary, source: str = "<text>") -> Profile:
+    return profile_from_document(parse_text(text, source), vocab)

@@ -1,0 +1,168 @@
+"""Candidates -> ranked recommendations. Pure, deterministic, explainable.
+
+The score is a sum of named integer parts, all shown in every report:
+
+=====================  =========================================================
+part                   points
+=====================  =========================================================
+evidence               approved 40, phase-3 36, phase-2 30, phase-1-2 26,
+                       phase-1 22, clinical 18, preclinical-in-vivo 14,
+                       preclinical-in-vitro 10, mechanistic 6
+tumour_match           exact (same code or an ancestor/descendant) 20,
+                       same organ system 12, GI in general 10, another GI
+                       tumour 6, outside the GI tract 2
+confidence             strongest confidence of what triggered it: high 10,
+                       moderate 6, low 3
+mechanisms_addressed   4 per active mechanism the option addresses
+organoid               per agent with an organoid result: sensitive +8,
+                       intermediate 0, resistant -12
+cautions               -4 per caution that applies to the option's agents
+=====================  =========================================================
+
+Ties break on (evidence level, tumour match, id). An option containing an agent
+that the same evaluation says to avoid is dropped, and so is one that re-uses
+an agent the tumour progressed on, unless the rule declares that re-use
+(``rechallenge``) together with a reversal agent.
+"""
+
+from __future__ import annotations
+
+from .findings import Candidate, Findings, citations_of
+from .knowledge import KnowledgeBase
+from .models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
+from .profile import Profile
+from .result import Dropped, Recommendation
+
+EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (40, 36, 30, 26, 22, 18, 14, 10, 6), strict=True))
+MATCH_LEVELS = ("exact", "same-organ", "gi-general", "other-gi", "non-gi")
+MATCH_POINTS = dict(zip(MATCH_LEVELS, (20, 12, 10, 6, 2), strict=True))
+CONFIDENCE_POINTS = dict(zip(CONFIDENCE_LEVELS, (10, 6, 3), strict=True))
+PER_MECHANISM = 4
+ORGANOID_POINTS = {"sensitive": 8, "intermediate": 0, "resistant": -12}
+PER_CAUTION = -4
+
+
+def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) -> str:
+    """Best match of the patient's tumour against the tumours a study was done in."""
+    vocab = kb.vocabulary
+    patient_lineage = vocab.lineage(patient_code)
+    patient = vocab.tumours[patient_code]
+    best = len(MATCH_LEVELS) - 1
+    for code in studied_in:
+        studied = vocab.tumours[code]
+        if code == "GI":
+            level = "gi-general" if patient.gi else "non-gi"
+        elif code in patient_lineage or patient_code in vocab.lineage(code):
+            level = "exact"
+        elif studied.organ == patient.organ:
+            level = "same-organ"
+        elif studied.gi and patient.gi:
+            level = "other-gi"
+        else:
+            level = "non-gi"
+        best = min(best, MATCH_LEVELS.index(level))
+    return MATCH_LEVELS[best]
+
+
+def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str | None:
+    if match == "exact":
+        return None
+    names = ", ".join(kb.vocabulary.tumours[c].name for c in studied_in)
+    if match == "gi-general":
+        return f"reported for {names}, not for this tumour type specifically"
+    if match == "non-gi":
+        return f"extrapolated from outside the GI tract ({names})"
+    return f"extrapolated from another GI tumour type ({names})"
+
+
+def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
+        list[Recommendation], list[Dropped]]:
+    avoided: set[str] = set()
+    for item in findings.avoid:
+        avoided |= kb.expand(item.agents)
+    progressed = {a for t in profile.therapies if t.progressed for a in t.agents}
+    organoid = {s.agent: s.result for s in profile.drug_sensitivity}
+    active = {m.id for m in findings.mechanisms}
+
+    def blocked(agent: str) -> bool:
+        return agent in avoided or any(c in avoided for c in kb.classes_of(agent))
+
+    recs: list[Recommendation] = []
+    dropped: list[Dropped] = []
+    for cand in findings.candidates:
+        rule = kb.rules_by_id[cand.rules[0]]
+        spec = rule.then.option
+        assert spec is not None
+        agents = list(spec.agents)
+        avoided_here = sorted(a for a in agents if blocked(a))
+        if avoided_here:
+            dropped.append(Dropped(
+                id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
+                reason=f"contains {', '.join(avoided_here)}, which this evaluation says to avoid",
+            ))
+            continue
+        failed = sorted(a for a in agents if a in progressed and a not in spec.rechallenge)
+        if failed:
+            dropped.append(Dropped(
+                id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
+                reason=f"the tumour progressed on {', '.join(failed)}",
+            ))
+            continue
+        recs.append(_score(kb, profile, cand, findings, organoid, active, progressed))
+    recs.sort(key=lambda r: (-r.score, EVIDENCE_LEVELS.index(r.evidence_level),
+                             MATCH_LEVELS.index(r.tumour_match), r.id))
+    ranked = [r.model_copy(update={"rank": i}) for i, r in enumerate(recs, start=1)]
+    return ranked, sorted(dropped, key=lambda d: d.id)
+
+
+def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
+           organoid: dict[str, str], active: set[str], progressed: set[str]) -> Recommendation:
+    spec = kb.rules_by_id[cand.rules[0]].then.option
+    assert spec is not None
+    agents = list(spec.agents)
+    match = tumour_match(kb, profile.tumour.type, spec.studied_in)
+    confidence = min(cand.confidences, key=CONFIDENCE_LEVELS.index) if cand.confidences \
+        else "moderate"
+
+    cautions: list[str] = []
+    members = set(agents) | {c for a in agents for c in kb.classes_of(a)}
+    for caution in findings.cautions:
+        if members & kb.expand(caution.applies_to) or members & set(caution.applies_to):
+            cautions.append(f"{caution.id}: {caution.text}")
+    for mid in sorted(active - cand.addresses):
+        blunted = sorted(members & kb.expand(kb.mechanisms[mid].blunts))
+        if blunted:
+            cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
+    for agent in agents:
+        if agent in progressed:
+            cautions.append(f"re-uses {agent}, on which the tumour progressed, together with "
+                            "the reversal agent it was studied with")
+        if organoid.get(agent) == "resistant":
+            cautions.append(f"patient-derived organoid resistant to {agent}")
+
+    organoid_points = sum(ORGANOID_POINTS[organoid[a]] for a in agents if a in organoid)
+    breakdown = {
+        "evidence": float(EVIDENCE_POINTS[spec.evidence]),
+        "tumour_match": float(MATCH_POINTS[match]),
+        "confidence": float(CONFIDENCE_POINTS[confidence]),
+        "mechanisms_addressed": float(PER_MECHANISM * len(cand.addresses)),
+        "organoid": float(organoid_points),
+        "cautions": float(PER_CAUTION * len(cautions)),
+    }
+    named = all(kb.agents[a].named for a in agents if a in kb.agents)
+    note = spec.note
+    if not named:
+        unnamed = [a for a in agents if a in kb.agents and not kb.agents[a].named]
+        text = f"no specific agent is named in the source for {', '.join(unnamed)}"
+        note = f"{note} ({text})" if note else text
+    return Recommendation(
+        rank=0, id=cand.id, label=spec.label, agents=agents, backbone=list(spec.backbone),
+        named_agent=named, strategy=spec.strategy, evidence_level=spec.evidence,
+        studied_in=list(spec.studied_in), tumour_match=match,
+        extrapolated=match != "exact",
+        extrapolation=_extrapolation(kb, match, spec.studied_in),
+        response_rate=spec.response_rate, score=sum(breakdown.values()),
+        score_breakdown=breakdown, addresses=sorted(cand.addresses),
+        citations=citations_of(kb, cand.rules), cautions=sorted(cautions), note=note,
+        rules=cand.rules,
+    )

@@ -1,0 +1,176 @@
+"""The result of an evaluation: pydantic models whose JSON is the public contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from pydantic import Field
+
+from .ctdna import CtdnaEvent
+from .models import Model
+
+SCHEMA_VERSION = 1
+
+DISCLAIMER = (
+    "regimen supports research and tumour-board discussion. It does not replace clinical "
+    "judgement: every option below comes from review articles, often from preclinical work or "
+    "other tumour types, and must be checked against the primary studies, the patient's "
+    "condition and current guidelines before any treatment decision."
+)
+
+
+class CitationOut(Model):
+    source: str
+    refs: list[int]
+    where: str
+
+
+class MechanismOut(Model):
+    id: str
+    label: str
+    category: str
+    confidence: str
+    evidence: list[str]
+    rule: str
+    rules: list[str]
+    blunts: list[str]
+    citations: list[CitationOut]
+
+
+class Recommendation(Model):
+    rank: int
+    id: str
+    label: str
+    agents: list[str]
+    backbone: list[str]
+    named_agent: bool
+    strategy: str
+    evidence_level: str
+    studied_in: list[str]
+    tumour_match: str
+    extrapolated: bool
+    extrapolation: str | None
+    response_rate: str | None
+    score: float
+    score_breakdown: dict[str, float]
+    addresses: list[str]
+    citations: list[CitationOut]
+    cautions: list[str]
+    note: str | None
+    rules: list[str]
+
+
+class Dropped(Model):
+    id: str
+    label: str
+    agents: list[str]
+    reason: str
+    rules: list[str]
+
+
+class AvoidOut(Model):
+    id: str
+    agents: list[str]
+    reason: str
+    evidence: list[str]
+    citations: list[CitationOut]
+
+
+class CautionOut(Model):
+    id: str
+    text: str
+    applies_to: list[str]
+    evidence: list[str]
+    citations: list[CitationOut]
+
+
+class TestOut(Model):
+    id: str
+    test: str
+    why: str
+    citations: list[CitationOut]
+
+
+class TraceEntry(Model):
+    rule: str
+    stage: str
+    matched: list[str]
+    derived: str
+
+
+class KnowledgeInfo(Model):
+    name: str
+    version: str
+    digest: str
+    rules: int
+
+
+class TherapySummary(Model):
+    line: int
+    agents: list[str]
+    start: dt.date | None
+    end: dt.date | None
+    response: str | None
+
+
+class PatientSummary(Model):
+    tumour: str
+    tumour_name: str
+    stage: str | None
+    alterations: list[str]
+    biomarkers: list[str]
+    therapies: list[TherapySummary]
+    drug_sensitivity: list[str]
+    conditions: list[str]
+    ctdna_draws: int
+
+
+class SeriesPoint(Model):
+    date: dt.date
+    value: float | None
+    below_lod: bool
+
+
+class Series(Model):
+    name: str
+    points: list[SeriesPoint]
+
+
+class CtdnaSection(Model):
+    draws: int
+    trend: bool
+    note: str | None
+    events: list[CtdnaEvent]
+    series: list[Series]
+
+
+class NotConsidered(Model):
+    genes: list[str]
+    agents: list[str]
+
+
+class Result(Model):
+    schema_version: int = SCHEMA_VERSION
+    profile_id: str | None
+    as_of: dt.date | None = None
+    knowledge: KnowledgeInfo
+    patient: PatientSummary
+    mechanisms: list[MechanismOut]
+    recommendations: list[Recommendation]
+    dropped: list[Dropped]
+    avoid: list[AvoidOut]
+    cautions: list[CautionOut]
+    suggested_tests: list[TestOut]
+    ctdna: CtdnaSection
+    not_considered: NotConsidered
+    trace: list[TraceEntry]
+    disclaimer: str = Field(default=DISCLAIMER)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        """Deterministic JSON: same input and knowledge -> byte-identical text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
