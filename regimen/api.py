@@ -12,14 +12,18 @@ import datetime as dt
 from pathlib import Path
 from typing import IO, Any
 
+from collections.abc import Callable
+
 from .ctdna import derive_events
 from .engine import Engine
 from .errors import InputError
+from .explain import Explanation, explain
 from .facts import profile_facts
 from .findings import collect
 from .knowledge import KnowledgeBase, load_knowledge
 from .profile import Profile, Therapy, load_profile
 from .rank import rank
+from .report import cite_text
 from .result import (
     CtdnaSection,
     KnowledgeInfo,
@@ -30,6 +34,7 @@ from .result import (
     SeriesPoint,
     TherapySummary,
 )
+from .timeline import Timeline, build_timeline
 
 ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes]
 
@@ -84,6 +89,22 @@ class Recommender:
             not_considered=not_considered(model, self.kb),
             trace=findings.trace,
         )
+
+
+    def explain(self, profile: ProfileInput, item_id: str | None = None, *,
+                as_of: dt.date | None = None) -> list[Explanation]:
+        """Derivation chains for one recommendation/avoid/caution id, or for all."""
+        result = self.evaluate(profile, as_of=as_of)
+        citations = {rule.id: [cite_text(c.model_dump()) for c in rule.cite]
+                     for rule in self.kb.rules}
+        return explain(result, item_id, citations=citations)
+
+    def timeline(self, profile: ProfileInput,
+                 progress: Callable[[int, int], None] | None = None) -> Timeline:
+        """Re-evaluate as of each ctDNA draw and therapy change."""
+        model = self.load(profile)
+        return build_timeline(model, lambda p, date: self.evaluate(p, as_of=date),
+                              progress=progress)
 
 
 def restrict_to(profile: Profile, as_of: dt.date) -> Profile:

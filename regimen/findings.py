@@ -71,7 +71,8 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         mech_conf.setdefault(mid, []).append(firing.derived["confidence"])
         mech_evidence.setdefault(mid, set()).update(firing.matched_text)
     mechanisms = []
-    for mid in sorted(mech_rules):
+    order = sorted(mech_rules, key=lambda m: (CONFIDENCE_LEVELS.index(_strongest(mech_conf[m])), m))
+    for mid in order:
         known = kb.mechanisms[mid]
         rules = sorted(mech_rules[mid])
         mechanisms.append(MechanismOut(

@@ -130,7 +130,7 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
         if members & kb.expand(caution.applies_to) or members & set(caution.applies_to):
             cautions.append(f"{caution.id}: {caution.text}")
     for mid in sorted(active - cand.addresses):
-        blunted = sorted(members & kb.expand(kb.mechanisms[mid].blunts))
+        blunted = sorted(set(agents) & kb.expand(kb.mechanisms[mid].blunts))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:

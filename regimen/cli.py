@@ -1,0 +1,334 @@
+"""The ``regimen`` command line: thin wrappers over :mod:`regimen.api`.
+
+Exit codes: 0 success; 2 bad input or usage (the message names the file,
+field, line or value and the fix); 1 an internal fault or, for
+``knowledge lint``, a knowledge base with errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import InputError, RegimenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KNOWLEDGE_OPTION = click.option(
+    "--knowledge", "knowledge_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=None, envvar="REGIMEN_KNOWLEDGE", show_envvar=True,
+    help="Knowledge directory to use instead of the shipped one (validated the same way).")
+
+
+class UserError(click.ClickException):
+    """A user's mistake: printed without traceback, exit code 2."""
+
+    exit_code = 2
+
+
+def _debug() -> bool:
+    return os.environ.get("REGIMEN_DEBUG", "") not in ("", "0")
+
+
+def handle_errors(func: F) -> F:
+    """Turn the library's own errors into click exceptions with the right exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except InputError as exc:
+            raise UserError(str(exc)) from None
+        except RegimenError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:  # an internal fault: short message, exit 1
+            if _debug():
+                traceback.print_exc()
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc}. This is a bug in regimen; "
+                "rerun with REGIMEN_DEBUG=1 for the traceback and report it."
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _recommender(knowledge_dir: Path | None) -> Any:
+    from .api import Recommender
+
+    return Recommender(knowledge_dir)
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{value!r} is not a date", field=option,
+                         hint="use YYYY-MM-DD, e.g. 2025-06-01") from None
+
+
+def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
+    """Write the finished text to --output atomically, or to stdout."""
+    from .documents import write_text_atomic
+
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if profile not in (None, "-") and Path(profile).exists() and output.exists() and \
+            Path(profile).resolve() == output.resolve():
+        raise InputError("--output is the input profile; refusing to overwrite it",
+                         source=str(output), hint="choose another --output path")
+    write_text_atomic(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+FORMAT_CHOICE = click.Choice(["txt", "md", "html", "json"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="regimen")
+def cli() -> None:
+    """Rule-based decision support for drug-resistant gastrointestinal cancers.
+
+    Reads a patient profile (YAML or JSON), infers the active resistance
+    mechanisms, and ranks mechanism-targeted combination options, each with
+    its evidence level, the tumour type it was studied in, a score breakdown
+    and citations to the source reviews.
+
+    It supports research and tumour-board discussion and does not replace
+    clinical judgement.
+
+    Exit codes: 0 ok, 2 bad input or usage, 1 internal error.
+    """
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE")
+@click.option("--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
+              help="Report format. Default: from the --output extension, else txt.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report here (atomically) instead of standard output.")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="Show only the N best-ranked options.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
+              help="Evaluate with only what was known on this date.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None,
+             as_of: str | None, knowledge_dir: Path | None) -> None:
+    """Evaluate PROFILE (a YAML or JSON file, or - for standard input) and print a report.
+
+    \b
+    Examples:
+      regimen evaluate examples/crc-kras-g12c-efflux.yaml
+      regimen evaluate patient.yaml --format html --output patient.html
+      regimen evaluate patient.yaml --format json | jq '.recommendations[0]'
+    """
+    from .report import format_for, render
+
+    chosen = format_for(str(output) if output else None, fmt)
+    result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
+                                                  top=top)
+    _emit(render(result, chosen), output, profile)
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE")
+@click.argument("item_id", metavar="[ID]", required=False)
+@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "md", "json"]), default="txt",
+              show_default=True, help="Output format.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
+              help="Explain the evaluation as of this date.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def explain(profile: str, item_id: str | None, fmt: str, as_of: str | None,
+            knowledge_dir: Path | None) -> None:
+    """Show how a recommendation, avoid or caution was derived.
+
+    Prints the chain facts -> rule (with citation) -> mechanism -> rule ->
+    option. ID is a recommendation, dropped option, avoid, caution, test or
+    mechanism id from the report; with no ID, every recommendation, avoid and
+    caution is explained.
+    """
+    from .report import render_template
+
+    items = _recommender(knowledge_dir).explain(profile, item_id,
+                                                as_of=_parse_date(as_of, "--as-of"))
+    if fmt == "json":
+        click.echo(json.dumps([e.model_dump(mode="json") for e in items], indent=2,
+                              ensure_ascii=False))
+    else:
+        click.echo(render_template("explain", fmt, explanations=[e.model_dump() for e in items]),
+                   nl=False)
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE")
+@click.option("--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
+              help="Output format. Default: from the --output extension, else txt.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the timeline here (atomically) instead of standard output.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def timeline(profile: str, fmt: str | None, output: Path | None,
+             knowledge_dir: Path | None) -> None:
+    """Re-evaluate PROFILE as of each ctDNA draw and therapy change.
+
+    Shows, date by date, which mechanisms appeared, which options entered or
+    left the ranked list, what became to be avoided and which alerts fired,
+    using only what was known on each date.
+    """
+    from .report import format_for, render_template
+
+    chosen = format_for(str(output) if output else None, fmt)
+    rec = _recommender(knowledge_dir)
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show:
+            click.echo(f"\revaluated {done}/{total} dates", err=True, nl=done == total)
+
+    result = rec.timeline(profile, progress=progress)
+    if chosen == "json":
+        text = result.to_json()
+    else:
+        text = render_template("timeline", chosen, t=result.model_dump())
+    _emit(text, output, profile)
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the schema here instead of standard output.")
+@handle_errors
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the patient profile."""
+    from .profile import Profile
+
+    text = json.dumps(Profile.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    _emit(text, output)
+
+
+@cli.group()
+def knowledge() -> None:
+    """Inspect and check the knowledge base."""
+
+
+@knowledge.command("lint")
+@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt",
+              show_default=True, help="Output format.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
+    """Check the knowledge base; exit 1 on any error.
+
+    Checks citations against each source's reference list and sections, every
+    gene, agent, mechanism and term against the vocabularies, duplicate ids,
+    mechanisms nothing derives or addresses, options that can never fire, and
+    rules that recommend what another rule avoids under the same conditions.
+    """
+    from .knowledge import load_knowledge
+    from .lint import lint
+
+    kb = load_knowledge(knowledge_dir)
+    problems = lint(kb)
+    errors = [p for p in problems if p.level == "error"]
+    if fmt == "json":
+        click.echo(json.dumps({"rules": len(kb.rules), "errors": len(errors),
+                               "warnings": len(problems) - len(errors),
+                               "problems": [p.model_dump() for p in problems]}, indent=2))
+    else:
+        for problem in problems:
+            click.echo(problem.render())
+        click.echo(f"{len(kb.rules)} rules, {len(errors)} errors, "
+                   f"{len(problems) - len(errors)} warnings")
+    if errors:
+        sys.exit(1)
+
+
+@knowledge.command("list")
+@click.argument("what", type=click.Choice(["rules", "agents", "mechanisms", "sources"]),
+                default="rules")
+@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt",
+              show_default=True, help="Output format.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def knowledge_list(what: str, fmt: str, knowledge_dir: Path | None) -> None:
+    """List rules, agents, mechanisms or sources."""
+    from .knowledge import load_knowledge
+
+    kb = load_knowledge(knowledge_dir)
+    rows: list[dict[str, Any]]
+    if what == "rules":
+        rows = [{"id": r.id, "stage": r.stage, "file": kb.rule_files[r.id],
+                 "cites": "; ".join(f"{c.source} {c.where}" for c in r.cite)}
+                for r in sorted(kb.rules, key=lambda r: r.id)]
+    elif what == "agents":
+        rows = [{"id": a.id, "kind": a.kind, "named": a.named, "name": a.name,
+                 "classes": ", ".join(a.classes)} for a in sorted(kb.agents.values(),
+                                                                 key=lambda a: a.id)]
+    elif what == "mechanisms":
+        rows = [{"id": m.id, "category": m.category, "label": m.label}
+                for m in sorted(kb.mechanisms.values(), key=lambda m: m.id)]
+    else:
+        rows = [{"key": s.key, "title": s.title, "references": len(s.references) or s.max_ref,
+                 "sections": len(s.sections), "table_rows": sum(len(t.rows) for t in s.tables)}
+                for s in kb.sources.values()]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo("\t".join(str(v) for v in row.values()))
+
+
+@knowledge.command("coverage")
+@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt",
+              show_default=True, help="Output format.")
+@click.option("--unaccounted", is_flag=True, help="Show only items neither encoded nor excluded.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def knowledge_coverage(fmt: str, unaccounted: bool, knowledge_dir: Path | None) -> None:
+    """Show which rules encode each section and table row of the source reviews.
+
+    Items left out on purpose are listed in knowledge/exclusions.yaml (or
+    knowledge/exclusions/*.yaml) with the reason.
+    """
+    from .coverage import coverage
+    from .knowledge import load_knowledge
+
+    report = coverage(load_knowledge(knowledge_dir))
+    if fmt == "json":
+        click.echo(json.dumps(report.model_dump(), indent=2, ensure_ascii=False))
+        return
+    for source in report.sources:
+        click.echo(f"{source.key}: {source.encoded} encoded, {source.excluded} excluded, "
+                   f"{source.unaccounted} unaccounted")
+        for item in source.items:
+            if unaccounted and item.status != "unaccounted":
+                continue
+            detail = ", ".join(item.rules) if item.rules else (item.excluded or "-")
+            click.echo(f"  {item.where:<40} {item.status:<12} {detail}")
+    click.echo(f"total: {report.encoded} encoded, {report.excluded} excluded, "
+               f"{report.unaccounted} unaccounted")
+
+
+def main() -> None:
+    cli(prog_name="regimen")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

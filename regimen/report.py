@@ -1,0 +1,152 @@
+"""Render results through Jinja templates (txt, md, html) or as JSON.
+
+Templates only format: every value they show is computed here or in the
+library. HTML is autoescaped; every template uses StrictUndefined, so a
+missing value is an error, never an empty string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jinja2
+
+from .chart import ctdna_chart
+from .errors import InputError
+from .resources import templates_dir
+from .result import DISCLAIMER, Result
+
+FORMATS: tuple[str, ...] = ("txt", "md", "html", "json")
+EXTENSIONS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
+              ".json": "json"}
+
+SCORE_PARTS = {
+    "evidence": "evidence",
+    "tumour_match": "tumour match",
+    "confidence": "confidence",
+    "mechanisms_addressed": "mechanisms addressed",
+    "organoid": "organoid",
+    "cautions": "cautions",
+}
+
+MATCH_TEXT = {
+    "exact": "same tumour type",
+    "same-organ": "same organ system",
+    "gi-general": "GI tumours in general",
+    "other-gi": "another GI tumour type",
+    "non-gi": "outside the GI tract",
+}
+
+
+def compress_refs(refs: Iterable[int]) -> str:
+    """``[30, 31, 32, 34]`` -> ``"30-32, 34"``."""
+    numbers = sorted(set(refs))
+    if not numbers:
+        return "no reference number"
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in numbers[1:] + [None]:  # type: ignore[list-item]
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
+def cite_text(citation: dict[str, Any]) -> str:
+    refs = citation["refs"]
+    ref_text = f"ref {compress_refs(refs)}" if len(refs) == 1 else (
+        f"refs {compress_refs(refs)}" if refs else "no reference number given")
+    return f"{citation['source']} {citation['where']} ({ref_text})"
+
+
+def number(value: float) -> str:
+    return f"{value:g}"
+
+
+def signed(value: float) -> str:
+    return f"{value:+g}"
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["refs"] = compress_refs
+    env.filters["cite"] = cite_text
+    env.filters["num"] = number
+    env.filters["signed"] = signed
+    env.globals["SCORE_PARTS"] = SCORE_PARTS
+    env.globals["MATCH_TEXT"] = MATCH_TEXT
+    env.globals["DISCLAIMER"] = DISCLAIMER
+    return env
+
+
+_ENVS: dict[bool, jinja2.Environment] = {}
+
+
+def environment(fmt: str) -> jinja2.Environment:
+    autoescape = fmt == "html"
+    if autoescape not in _ENVS:
+        _ENVS[autoescape] = _environment(autoescape)
+    return _ENVS[autoescape]
+
+
+def render_template(name: str, fmt: str, **context: Any) -> str:
+    return environment(fmt).get_template(f"{name}.{fmt}.j2").render(**context)
+
+
+def render(result: Result, fmt: str) -> str:
+    """A full evaluation report in ``fmt`` (txt, md, html or json)."""
+    check_format(fmt)
+    if fmt == "json":
+        return result.to_json()
+    data = result.to_dict()
+    chart = ctdna_chart(result) if fmt == "html" else None
+    return render_template("report", fmt, r=data, chart=chart, table=ctdna_table(data))
+
+
+def ctdna_table(data: dict[str, Any]) -> dict[str, Any]:
+    """The ctDNA series as rows (one per draw date) and columns (one per series)."""
+    series = data["ctdna"]["series"]
+    dates = sorted({p["date"] for s in series for p in s["points"]})
+    rows = []
+    for date in dates:
+        cells = []
+        for s in series:
+            point = next((p for p in s["points"] if p["date"] == date), None)
+            if point is None:
+                cells.append("-")
+            elif point["below_lod"] or point["value"] is None:
+                cells.append("<LOD")
+            else:
+                cells.append(f"{point['value']:g}")
+        rows.append({"date": date, "cells": cells})
+    return {"columns": [s["name"] for s in series], "rows": rows}
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", field="--format",
+                         hint=f"choose one of {', '.join(FORMATS)}")
+
+
+def format_for(path: str | None, explicit: str | None,
+               default: Callable[[], str] = lambda: "txt") -> str:
+    """The explicit format, else the output file's extension, else the default."""
+    if explicit:
+        check_format(explicit)
+        return explicit
+    if path:
+        for ext, fmt in EXTENSIONS.items():
+            if path.lower().endswith(ext):
+                return fmt
+    return default()
