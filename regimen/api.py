@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
-
-from collections.abc import Callable
 
 from .ctdna import derive_events
 from .engine import Engine
@@ -120,7 +119,7 @@ def restrict_to(profile: Profile, as_of: dt.date) -> Profile:
         if therapy.start is not None and therapy.start > as_of:
             continue
         outcome = therapy.outcome_date
-        if therapy.end is not None and therapy.end > as_of or (outcome and outcome > as_of):
+        if (therapy.end is not None and therapy.end > as_of) or (outcome and outcome > as_of):
             therapy = therapy.model_copy(update={"end": None, "response": None,
                                                  "response_date": None})
         therapies.append(therapy)

@@ -8,6 +8,7 @@ overwriting each other.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -262,10 +263,8 @@ def atomic_writer(path: Path) -> Iterator[IO[str]]:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

@@ -377,6 +377,10 @@ class KnowledgeBase:
         self.exclusions = exclusions
         self.digest = digest
         self.rules_by_id = {rule.id: rule for rule in rules}
+        self._members: dict[str, set[str]] = {}
+        for agent in agents.values():
+            for klass in agent.classes:
+                self._members.setdefault(klass, set()).add(agent.id)
 
     @property
     def version(self) -> str:
@@ -384,11 +388,7 @@ class KnowledgeBase:
 
     def members_of(self, agent_or_class: str) -> set[str]:
         """A class id -> the agents in it (and itself); an agent id -> itself."""
-        out = {agent_or_class}
-        for agent in self.agents.values():
-            if agent_or_class in agent.classes:
-                out.add(agent.id)
-        return out
+        return {agent_or_class} | self._members.get(agent_or_class, set())
 
     def expand(self, ids: list[str] | tuple[str, ...]) -> set[str]:
         out: set[str] = set()
@@ -397,8 +397,13 @@ class KnowledgeBase:
         return out
 
     def classes_of(self, agent: str) -> tuple[str, ...]:
+        """The classes an agent belongs to; a class or target id belongs to itself too."""
         found = self.agents.get(agent)
-        return tuple(found.classes) if found else ()
+        if found is None:
+            return ()
+        if found.kind in ("class", "target"):
+            return (agent, *found.classes)
+        return tuple(found.classes)
 
     def used_genes(self) -> set[str]:
         genes: set[str] = set()

@@ -49,7 +49,9 @@ def lint(kb: KnowledgeBase, *, fire: bool = True) -> list[Problem]:
         problems += _check_then(ctx, rule)
     problems += _check_mechanisms(kb)
     problems += _check_option_consistency(ctx)
-    if fire and not any(p.level == "error" for p in problems):
+    structural = {"unknown", "cites unknown source"}
+    if fire and not any(p.level == "error" and any(w in p.message for w in structural)
+                        for p in problems):
         problems += _check_firing(ctx)
     return sorted(problems, key=lambda p: (p.level != "error", p.file, p.rule or "", p.message))
 

@@ -46,7 +46,7 @@ def compress_refs(refs: Iterable[int]) -> str:
         return "no reference number"
     parts: list[str] = []
     start = prev = numbers[0]
-    for n in numbers[1:] + [None]:  # type: ignore[list-item]
+    for n in [*numbers[1:], None]:
         if n is not None and n == prev + 1:
             prev = n
             continue

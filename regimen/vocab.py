@@ -27,7 +27,9 @@ _THREE_TO_ONE = {
 }
 _THREE = "|".join(sorted(_THREE_TO_ONE, key=len, reverse=True))
 _PROTEIN_3 = re.compile(rf"^({_THREE})(\d+)({_THREE}|\*|=|FS\*?\d*|DEL|DUP)?(.*)$")
-_PROTEIN_1 = re.compile(r"^([ACDEFGHIKLMNPQRSTVWYX*])(\d+)([ACDEFGHIKLMNPQRSTVWYX*=]|FS\*?\d*|DEL|DUP)?(.*)$")
+_PROTEIN_1 = re.compile(
+    r"^([ACDEFGHIKLMNPQRSTVWYX*])(\d+)([ACDEFGHIKLMNPQRSTVWYX*=]|FS\*?\d*|DEL|DUP)?(.*)$"
+)
 
 
 def normalise_change(raw: str) -> str:

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from regimen import Recommender, load_knowledge
+from regimen.knowledge import KnowledgeBase
+from regimen.resources import knowledge_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+class NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def recommender(kb: KnowledgeBase) -> Recommender:
+    return Recommender(kb)
+
+
+def base_profile(**extra: Any) -> dict[str, Any]:
+    profile: dict[str, Any] = {"id": "test", "tumour": {"type": "COADREAD"}}
+    profile.update(extra)
+    return profile
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[[Any, str], Path]:
+    def write(data: Any, name: str = "profile.yaml") -> Path:
+        path = tmp_path / name
+        if isinstance(data, str | bytes):
+            path.write_bytes(data.encode() if isinstance(data, str) else data)
+        else:
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def mini_kb(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
+    """A knowledge directory with the shipped sources/vocabulary/agents/mechanisms and the
+    given rules only, so that engine tests do not depend on the shipped rules."""
+
+    def make(rules: list[dict[str, Any]]) -> Path:
+        root = tmp_path / "kb"
+        if root.exists():
+            shutil.rmtree(root)
+        shutil.copytree(knowledge_dir(), root,
+                        ignore=shutil.ignore_patterns("rules", "exclusions*"))
+        (root / "rules").mkdir()
+        (root / "rules" / "test.yaml").write_text(
+            yaml.dump({"rules": rules}, Dumper=NoAliasDumper, sort_keys=False), encoding="utf-8")
+        return root
+
+    return make
