@@ -97,7 +97,16 @@ def _build(node: yaml.Node, loader: _NoAliasLoader, path: Path_, depth: int,
         return [
             _build(item, loader, (*path, i), depth + 1, lines) for i, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        # e.g. an impossible date such as 2025-02-30 in a timestamp scalar
+        raise InputError(
+            f"cannot read {node.value!r}: {exc}",
+            line=node.start_mark.line + 1,
+            field=_dotted(path),
+            hint="dates are written YYYY-MM-DD",
+        ) from None
 
 
 def _dotted(path: Path_) -> str | None:
@@ -115,7 +124,11 @@ def dotted(path: Path_) -> str | None:
 
 
 def parse_yaml(text: str, source: str) -> Document:
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)
+    except yaml.YAMLError as exc:  # the reader rejects control characters up front
+        raise InputError(f"cannot parse YAML: {_first_line(exc)}", source=source,
+                         hint="remove control characters from the file") from None
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
@@ -131,13 +144,17 @@ def parse_yaml(text: str, source: str) -> Document:
         raise InputError(f"cannot parse YAML: {problem}", source=source, line=line,
                          hint="check indentation, colons and quotes on that line") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"cannot parse YAML: {exc}", source=source) from None
+        raise InputError(f"cannot parse YAML: {_first_line(exc)}", source=source) from None
     except (ValueError, TypeError, OverflowError) as exc:
         # e.g. an impossible date such as 2025-02-30 in a timestamp scalar
         raise InputError(f"cannot read a value: {exc}", source=source) from None
     finally:
         loader.dispose()
     return Document(data, lines, source)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _check_depth(value: Any, depth: int, source: str) -> None:

@@ -174,7 +174,7 @@ def _agents(value: Any, info: ValidationInfo) -> Any:
         agent = _vocab_call(vocab.agent, item)
         if agent not in out:
             out.append(agent)
-    return out
+    return sorted(out)
 
 
 def _upper(value: Any) -> Any:
@@ -230,6 +230,15 @@ class CtdnaDraw(Model):
     lod: float | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
     variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST)
     assay: str | None = None
+
+    @field_validator("variants")
+    @classmethod
+    def _variant_order(cls, variants: list[CtdnaVariant]) -> list[CtdnaVariant]:
+        keys = [(v.gene, v.change) for v in variants]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"variant {key[0]} {key[1] or ''} is listed twice in one draw")
+        return sorted(variants, key=lambda v: (v.gene, v.change or ""))
 
     @model_validator(mode="before")
     @classmethod
@@ -321,9 +330,23 @@ class Profile(Model):
             seen.add(draw.date)
         return sorted(draws, key=lambda d: d.date)
 
+    @field_validator("therapies")
+    @classmethod
+    def _therapies_in_time_order(cls, therapies: list[Therapy]) -> list[Therapy]:
+        """Oldest first, whatever the input order; undated lines keep their place last."""
+        return sorted(therapies, key=lambda t: (t.start or dt.date.max, t.end or dt.date.max,
+                                               t.agents, t.response or "", t.line or 0))
+
+    @field_validator("drug_sensitivity")
+    @classmethod
+    def _sensitivity_order(cls, results: list[DrugSensitivity]) -> list[DrugSensitivity]:
+        return sorted(results, key=lambda s: (s.agent, s.date or dt.date.min, s.result))
+
     @field_validator("alterations")
     @classmethod
     def _no_conflicts(cls, alterations: list[Alteration]) -> list[Alteration]:
+        alterations = sorted(alterations, key=lambda a: (a.gene, a.change or "", a.type or "",
+                                                         -1.0 if a.vaf is None else a.vaf))
         for a in alterations:
             if a.type == "wild-type":
                 clash = [b for b in alterations if b.gene == a.gene and b.type == "mutation"]

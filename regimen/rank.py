@@ -5,12 +5,14 @@ The score is a sum of named integer parts, all shown in every report:
 =====================  =========================================================
 part                   points
 =====================  =========================================================
-evidence               approved 40, phase-3 36, phase-2 30, phase-1-2 26,
-                       phase-1 22, clinical 18, preclinical-in-vivo 14,
-                       preclinical-in-vitro 10, mechanistic 6
+evidence               approved 50, phase-3 45, phase-2 38, phase-1-2 34,
+                       phase-1 30, clinical 26, preclinical-in-vivo 14,
+                       preclinical-in-vitro 10, mechanistic 6 (patient data
+                       of any phase stand well above animal and cell data)
 tumour_match           exact (same code or an ancestor/descendant) 20,
-                       same organ system 12, GI in general 10, another GI
-                       tumour 6, outside the GI tract 2
+                       same organ system 12, GI in general 10, solid tumours
+                       across types 8, another GI tumour 6, a named tumour
+                       outside the GI tract 2
 confidence             strongest confidence of what triggered it: high 10,
                        moderate 6, low 3
 mechanisms_addressed   4 per active mechanism the option addresses
@@ -33,9 +35,9 @@ from .models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
 from .profile import Profile
 from .result import Dropped, Recommendation
 
-EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (40, 36, 30, 26, 22, 18, 14, 10, 6), strict=True))
-MATCH_LEVELS = ("exact", "same-organ", "gi-general", "other-gi", "non-gi")
-MATCH_POINTS = dict(zip(MATCH_LEVELS, (20, 12, 10, 6, 2), strict=True))
+EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (50, 45, 38, 34, 30, 26, 14, 10, 6), strict=True))
+MATCH_LEVELS = ("exact", "same-organ", "gi-general", "pan-tumour", "other-gi", "non-gi")
+MATCH_POINTS = dict(zip(MATCH_LEVELS, (20, 12, 10, 8, 6, 2), strict=True))
 CONFIDENCE_POINTS = dict(zip(CONFIDENCE_LEVELS, (10, 6, 3), strict=True))
 PER_MECHANISM = 4
 ORGANOID_POINTS = {"sensitive": 8, "intermediate": 0, "resistant": -12}
@@ -52,6 +54,8 @@ def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) ->
         studied = vocab.tumours[code]
         if code == "GI":
             level = "gi-general" if patient.gi else "non-gi"
+        elif code == "SOLID":
+            level = "pan-tumour"
         elif code in patient_lineage or patient_code in vocab.lineage(code):
             level = "exact"
         elif studied.organ == patient.organ:
@@ -70,6 +74,8 @@ def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str 
     names = ", ".join(kb.vocabulary.tumours[c].name for c in studied_in)
     if match == "gi-general":
         return f"reported for {names}, not for this tumour type specifically"
+    if match == "pan-tumour":
+        return f"reported across {names.lower()}, not specifically for GI tumours"
     if match == "non-gi":
         return f"extrapolated from outside the GI tract ({names})"
     return f"extrapolated from another GI tumour type ({names})"

@@ -34,6 +34,7 @@ MATCH_TEXT = {
     "exact": "same tumour type",
     "same-organ": "same organ system",
     "gi-general": "GI tumours in general",
+    "pan-tumour": "solid tumours across types",
     "other-gi": "another GI tumour type",
     "non-gi": "outside the GI tract",
 }

@@ -88,8 +88,14 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         read_document(tmp_path)
 
 
+def test_control_character_is_an_input_error() -> None:
+    # regression: found by fuzzing; the YAML reader raised before the parser's error handling
+    with pytest.raises(InputError, match="special characters are not allowed"):
+        parse_text("\x01", "ctrl.yaml")
+
+
 def test_impossible_date_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="cannot read a value"):
+    with pytest.raises(InputError, match="cannot read '2025-02-30'"):
         parse_text("date: 2025-02-30\n", "d.yaml")
 
 

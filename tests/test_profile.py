@@ -18,15 +18,15 @@ def test_issue_format_is_accepted_as_written(kb) -> None:
     assert profile.tumour.type == "COADREAD"
     assert profile.tumour.stage == "IV"
     assert [(a.gene, a.change, a.type) for a in profile.alterations] == [
-        ("KRAS", "G12C", "mutation"), ("TYMS", None, "amplification"),
-        ("MLH1", None, "promoter-methylation")]
+        ("KRAS", "G12C", "mutation"), ("MLH1", None, "promoter-methylation"),
+        ("TYMS", None, "amplification")]
     assert profile.biomarkers.msi == "MSS"
     assert profile.biomarkers.tmb == 4.2
     assert profile.biomarkers.expression == {"ABCB1": "high", "GPX4": "high", "BIRC5": "high"}
     assert profile.biomarkers.tme == ["caf-rich", "immune-cold"]
     assert profile.biomarkers.microbiome["beta-glucuronidase"] == "high"
     therapy = profile.therapies[0]
-    assert therapy.agents == ["oxaliplatin", "fluorouracil", "leucovorin"]
+    assert therapy.agents == ["fluorouracil", "leucovorin", "oxaliplatin"]
     assert therapy.end == dt.date(2025, 10, 20) and therapy.progressed and not therapy.ongoing
     assert [d.date for d in profile.ctdna] == [dt.date(2025, 2, 1), dt.date(2025, 6, 1)]
     assert profile.drug_sensitivity[0].result == "resistant"

@@ -42,6 +42,8 @@ def avoid(rule_id: str, agents: list[str]) -> dict:
     ("HCC", ["PAAD"], "other-gi"),
     ("PAAD", ["MEL"], "non-gi"),
     ("PAAD", ["MEL", "COADREAD"], "other-gi"),
+    ("PAAD", ["SOLID"], "pan-tumour"),
+    ("PAAD", ["SOLID", "MEL"], "pan-tumour"),
 ])
 def test_tumour_match(kb, patient: str, studied: list[str], level: str) -> None:
     assert tumour_match(kb, patient, studied) == level
@@ -86,7 +88,7 @@ def test_score_is_sum_of_parts_and_rank_follows_score(mini_kb) -> None:
     for rec_ in result.recommendations:
         assert rec_.score == sum(rec_.score_breakdown.values())
     by_id = {r.id: r for r in result.recommendations}
-    assert by_id["c"].score_breakdown["evidence"] == 36
+    assert by_id["c"].score_breakdown["evidence"] == 45
     assert by_id["c"].tumour_match == "exact" and not by_id["c"].extrapolated
     assert by_id["d"].score_breakdown["organoid"] == 8
     assert by_id["d"].extrapolation.startswith("extrapolated from outside the GI tract")

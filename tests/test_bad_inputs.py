@@ -1,0 +1,152 @@
+"""Hostile and broken input: a table of bad files, each with exit code 2 and its message,
+and fuzzing of the loader (the only outcomes are a profile or the package's input error)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from regimen import load_knowledge
+from regimen.cli import cli
+from regimen.documents import MAX_BYTES, parse_text
+from regimen.errors import InputError
+from regimen.profile import profile_from_document, profile_from_text
+
+VOCAB = load_knowledge().vocabulary
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" \
+       "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+
+BAD_FILES: list[tuple[str, str, bytes, str]] = [
+    ("unparsable-yaml", "p.yaml", b"tumour: {type: COADREAD\n", "p.yaml:2: cannot parse YAML"),
+    ("unparsable-json", "p.json", b'{"tumour": {"type": "COADREAD"},\n}', "p.json:2: cannot parse JSON"),
+    ("empty", "p.yaml", b"", "p.yaml: file is empty"),
+    ("top-level-list", "p.yaml", b"- tumour: COADREAD\n", "a profile must be a mapping"),
+    ("top-level-scalar", "p.yaml", b"just text\n", "a profile must be a mapping"),
+    ("unknown-key", "p.yaml", b"tumour: {type: COADREAD}\nmutations: []\n",
+     "p.yaml:2: mutations: unknown key 'mutations' (allowed keys here:"),
+    ("unknown-tumour", "p.yaml", b"tumour: {type: glioma}\n",
+     "tumour.type: unknown tumour type 'glioma'"),
+    ("gene-typo", "p.yaml", b"tumour: {type: COADREAD}\nalterations: [{gene: BRAFF, change: V600E}]\n",
+     "alterations[0].gene: unknown gene 'BRAFF' (did you mean BRAF?)"),
+    ("agent-typo", "p.yaml", b"tumour: {type: COADREAD}\ntherapies: [{agents: [cetuximabb]}]\n",
+     "therapies[0].agents: unknown agent 'cetuximabb' (did you mean cetuximab?)"),
+    ("bad-level", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {expression: {GPX4: up}}\n",
+     "biomarkers.expression.GPX4: 'up' is not allowed"),
+    ("bad-term", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {tme: [hypoxia]}\n",
+     "unknown tumour-microenvironment term 'hypoxia' (did you mean hypoxic?"),
+    ("vaf-out-of-range", "p.yaml",
+     b"tumour: {type: COADREAD}\nalterations: [{gene: KRAS, change: G12C, vaf: 31}]\n",
+     "alterations[0].vaf: Input should be less than or equal to 1 (got 31)"),
+    ("negative-tmb", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {tmb: -3}\n",
+     "biomarkers.tmb: Input should be greater than or equal to 0 (got -3)"),
+    ("bad-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-13-01}]\n",
+     "p.yaml:2: ctdna[0].date: cannot read '2025-13-01': month must be in 1..12"),
+    ("impossible-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-02-30}]\n",
+     "p.yaml:2: ctdna[0].date: cannot read '2025-02-30'"),
+    ("not-a-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: last week}]\n",
+     "ctdna[0].date: Input should be a valid date"),
+    ("duplicate-ctdna-date", "p.yaml",
+     b"tumour: {type: COADREAD}\nctdna:\n  - {date: 2025-01-01}\n  - {date: 2025-01-01}\n",
+     "two ctDNA draws share the date 2025-01-01"),
+    ("duplicate-key", "p.yaml", b"tumour: {type: COADREAD}\ntumour: {type: HCC}\n",
+     "p.yaml:2: duplicate key 'tumour'"),
+    ("alias-bomb", "p.yaml", BOMB.encode(), "YAML aliases (*name) are not accepted"),
+    ("deep-nesting", "p.yaml", b"tumour: " + b"[" * 60 + b"]" * 60 + b"\n",
+     "nested more than 20 levels deep"),
+    ("non-utf8", "p.yaml", "tumour: {type: côlon}\n".encode("latin-1"), "file is not UTF-8 text"),
+    ("nul-bytes", "p.yaml", b"tumour:\x00 {type: COADREAD}\n", "NUL bytes"),
+    ("oversize", "p.yaml", b"#" * (MAX_BYTES + 1), "larger than the 1,000,000-byte limit"),
+    ("too-many-alterations", "p.yaml",
+     b"tumour: {type: COADREAD}\nalterations:\n" + b"  - {gene: KRAS, change: G12C}\n" * 501,
+     "alterations: List should have at most 500 items"),
+]
+
+
+@pytest.mark.parametrize(("name", "filename", "content", "message"), BAD_FILES,
+                         ids=[b[0] for b in BAD_FILES])
+def test_bad_file_exit_2_with_message(tmp_path: Path, name: str, filename: str, content: bytes,
+                                      message: str) -> None:
+    path = tmp_path / filename
+    path.write_bytes(content)
+    out = tmp_path / "report.txt"
+    result = CliRunner().invoke(cli, ["evaluate", str(path), "--output", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ")
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists(), "nothing may be written for a bad input"
+
+
+def test_bad_file_on_stdin(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["evaluate", "-"], input=b"tumour: {type: HCC}\nfoo: 1\n")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: <stdin>:2: foo: unknown key 'foo'")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes(raw: bytes) -> None:
+    import io
+
+    from regimen.profile import load_profile
+
+    try:
+        load_profile(io.BytesIO(raw), VOCAB)
+    except InputError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_arbitrary_text(text: str) -> None:
+    for source in ("fuzz.yaml", "fuzz.json"):
+        try:
+            profile_from_text(text, VOCAB, source)
+        except InputError:
+            pass
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
+    | st.sampled_from(["COADREAD", "KRAS", "G12C", "high", "PD", "2025-01-01", "oxaliplatin"]),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["tumour", "type", "gene", "change", "alterations",
+                                       "biomarkers", "expression", "therapies", "agents",
+                                       "ctdna", "date", "vaf", "tme", "response", "id",
+                                       "tumour_fraction", "variants", "clinical"])
+                      | st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSONISH)
+def test_arbitrary_structures(data: Any) -> None:
+    from regimen.documents import Document
+
+    try:
+        profile_from_document(Document(data, {}, "<fuzz>"), VOCAB)
+    except InputError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["type", "stage", "histology", "x"]), JSONISH, max_size=3))
+def test_arbitrary_tumour_sections(tumour: dict) -> None:
+    from regimen.documents import Document
+
+    try:
+        profile_from_document(Document({"tumour": tumour}, {}, "<fuzz>"), VOCAB)
+    except InputError:
+        pass
+
+
+def test_parse_text_never_expands_aliases_even_when_small() -> None:
+    with pytest.raises(InputError):
+        parse_text("a: &x 1\nb: *x\n", "small.yaml")

@@ -1,0 +1,205 @@
+"""Safety invariants over generated profiles (hypothesis).
+
+The generator spans every field and every vocabulary term the knowledge base
+uses: tumour types, genes with the changes and types the rules name,
+expression levels, TME and microbiome terms, therapy histories with
+responses, ctDNA series, organoid results and clinical conditions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from typing import Any
+
+import html5lib
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from regimen import Recommender, load_knowledge
+from regimen.knowledge import walk_conditions
+from regimen.report import render
+
+KB = load_knowledge()
+REC = Recommender(KB)
+VOCAB = KB.vocabulary
+
+TUMOURS = sorted(c for c, t in VOCAB.tumours.items() if t.gi)
+GENES = sorted(KB.used_genes() | {"SMAD4", "ZNF217"})
+CHANGES: dict[str, list[str]] = {}
+for _rule in KB.rules:
+    for _cond in walk_conditions(_rule.when):
+        for _spec in (_cond.alteration, _cond.ctdna):
+            if _spec is not None and _spec.gene and _spec.change:
+                for _gene in _spec.gene:
+                    CHANGES.setdefault(_gene, []).extend(_spec.change)
+CHANGES = {g: sorted(set(c)) for g, c in CHANGES.items()}
+ALT_TYPES = ["mutation", "amplification", "loss", "fusion", "promoter-methylation", "wild-type"]
+AGENTS = sorted(KB.agents)
+DRUGS = sorted(a.id for a in KB.agents.values() if a.kind == "drug")
+HOSTILE_TEXT = st.sampled_from(['<script>alert(1)</script>', 'A & B "quoted"', "O'Brien <b>",
+                                "TB-1", "plain", "</title><img src=x>"])
+
+settings.register_profile("regimen", deadline=None, max_examples=int(__import__("os").environ.get("REGIMEN_PROPERTY_EXAMPLES", "40")),
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("regimen")
+
+
+@st.composite
+def alterations(draw: Any) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for gene in draw(st.lists(st.sampled_from(GENES), max_size=6, unique=True)):
+        if gene in CHANGES and draw(st.booleans()):
+            entry: dict[str, Any] = {"gene": gene, "change": draw(st.sampled_from(CHANGES[gene]))}
+        else:
+            entry = {"gene": gene, "type": draw(st.sampled_from(ALT_TYPES))}
+        if draw(st.booleans()):
+            entry["vaf"] = draw(st.floats(0, 1))
+        out[gene] = entry
+    return list(out.values())
+
+
+DATES = st.dates(dt.date(2023, 1, 1), dt.date(2026, 6, 30))
+
+
+@st.composite
+def therapies(draw: Any) -> list[dict[str, Any]]:
+    lines = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = draw(DATES)
+        line: dict[str, Any] = {
+            "agents": draw(st.lists(st.sampled_from(AGENTS), min_size=1, max_size=3, unique=True)),
+            "start": start.isoformat(),
+        }
+        if draw(st.booleans()):
+            line["end"] = (start + dt.timedelta(days=draw(st.integers(0, 400)))).isoformat()
+            line["response"] = draw(st.sampled_from(VOCAB.responses))
+        lines.append(line)
+    return lines
+
+
+@st.composite
+def ctdna(draw: Any) -> list[dict[str, Any]]:
+    dates = draw(st.lists(DATES, max_size=5, unique=True))
+    draws = []
+    for date in dates:
+        entry: dict[str, Any] = {"date": date.isoformat()}
+        if draw(st.booleans()):
+            entry["tumour_fraction"] = draw(st.floats(0, 0.5))
+        variants = {}
+        for gene in draw(st.lists(st.sampled_from(sorted(CHANGES) or GENES), max_size=3,
+                                  unique=True)):
+            change = draw(st.sampled_from(CHANGES[gene])) if gene in CHANGES else None
+            variants[gene] = {"gene": gene, "vaf": draw(st.floats(0, 0.3)),
+                              **({"change": change} if change else {})}
+        entry["variants"] = list(variants.values())
+        draws.append(entry)
+    return draws
+
+
+@st.composite
+def profiles(draw: Any) -> dict[str, Any]:
+    profile: dict[str, Any] = {
+        "id": draw(HOSTILE_TEXT),
+        "tumour": {"type": draw(st.sampled_from(TUMOURS)), "stage": draw(HOSTILE_TEXT)},
+        "alterations": draw(alterations()),
+        "biomarkers": {
+            "msi": draw(st.sampled_from([*VOCAB.msi_values, None])),
+            "tmb": draw(st.one_of(st.none(), st.floats(0, 100))),
+            "pdl1_cps": draw(st.one_of(st.none(), st.floats(0, 100))),
+            "expression": draw(st.dictionaries(st.sampled_from(GENES),
+                                               st.sampled_from(VOCAB.levels), max_size=6)),
+            "tme": draw(st.lists(st.sampled_from(sorted(VOCAB.tme)), max_size=4, unique=True)),
+            "microbiome": draw(st.dictionaries(st.sampled_from(sorted(VOCAB.microbiome)),
+                                               st.sampled_from(VOCAB.microbiome_levels))),
+        },
+        "therapies": draw(therapies()),
+        "ctdna": draw(ctdna()),
+        "drug_sensitivity": [
+            {"agent": a, "result": draw(st.sampled_from(VOCAB.sensitivity_results))}
+            for a in draw(st.lists(st.sampled_from(DRUGS), max_size=3, unique=True))],
+        "clinical": {"conditions": draw(st.lists(st.sampled_from(sorted(VOCAB.conditions)),
+                                                 max_size=2, unique=True))},
+    }
+    profile["biomarkers"] = {k: v for k, v in profile["biomarkers"].items() if v is not None}
+    return profile
+
+
+def shuffled(profile: dict[str, Any], seed: int) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    copy = json.loads(json.dumps(profile))
+    for key in ("alterations", "therapies", "ctdna", "drug_sensitivity"):
+        rnd.shuffle(copy[key])
+    for therapy in copy["therapies"]:
+        rnd.shuffle(therapy["agents"])
+    for draw_ in copy["ctdna"]:
+        rnd.shuffle(draw_["variants"])
+    markers = copy["biomarkers"]
+    rnd.shuffle(markers["tme"])
+    for key in ("expression", "microbiome"):
+        items = list(markers[key].items())
+        rnd.shuffle(items)
+        markers[key] = dict(items)
+    rnd.shuffle(copy["clinical"]["conditions"])
+    return copy
+
+
+def blocked(agent: str, avoided: set[str]) -> bool:
+    return agent in avoided or any(c in avoided for c in KB.classes_of(agent))
+
+
+@given(profiles())
+def test_evaluation_invariants(profile: dict[str, Any]) -> None:
+    result = REC.evaluate(profile)
+
+    # every recommendation, avoid and caution cites a source, with real reference numbers
+    for item in [*result.recommendations, *result.avoid, *result.cautions]:
+        assert item.citations, item
+        for cite in item.citations:
+            source = KB.sources[cite.source]
+            for ref in cite.refs:
+                assert 1 <= ref <= source.max_ref
+                if source.has_reference_list:
+                    assert ref in source.references
+
+    # nothing is both recommended and avoided
+    avoided = set()
+    for item in result.avoid:
+        avoided |= KB.expand(item.agents)
+    for rec in result.recommendations:
+        assert not any(blocked(a, avoided) for a in rec.agents), rec.id
+
+    # nothing the tumour progressed on is recommended, unless deliberately re-used
+    progressed = {a for t in result.patient.therapies if t.response == "PD" for a in t.agents}
+    for rec in result.recommendations:
+        for agent in set(rec.agents) & progressed:
+            rule = KB.rules_by_id[rec.rules[0]]
+            assert agent in rule.then.option.rechallenge, (rec.id, agent)
+            assert any(f"re-uses {agent}" in c for c in rec.cautions)
+
+    # rank follows score; score is the sum of its shown parts
+    scores = [r.score for r in result.recommendations]
+    assert scores == sorted(scores, reverse=True)
+    assert [r.rank for r in result.recommendations] == list(range(1, len(scores) + 1))
+    for rec in result.recommendations:
+        assert rec.score == sum(rec.score_breakdown.values())
+
+    # deterministic, and independent of the order of the input's lists
+    text = result.to_json()
+    assert REC.evaluate(profile).to_json() == text
+    assert REC.evaluate(shuffled(profile, 1)).to_json() == text
+
+
+@given(profiles())
+@settings(max_examples=15)
+def test_every_format_renders_and_html_escapes_user_text(profile: dict[str, Any]) -> None:
+    result = REC.evaluate(profile)
+    for fmt in ("txt", "md", "json"):
+        assert render(result, fmt)
+    page = render(result, "html")
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+    for text in (profile["id"], profile["tumour"]["stage"]):
+        if any(ch in text for ch in "<>&"):
+            assert text not in page
+    assert "<script" not in page.lower()
