@@ -36,6 +36,7 @@ def ctdna_chart(result: Result) -> dict[str, Any] | None:
     dates += [t.start for t in therapies if t.start] + [t.end for t in therapies if t.end]
     events = [e for e in section.events if e.event != "single-draw"]
     dates += [e.date for e in events]
+    dates += [e.nadir_date for e in events if e.nadir_date is not None]
     first, last = min(dates), max(dates)
     span = max((last - first).days, 1)
     peak = max((p.value or 0.0) for s in series for p in s.points)
@@ -63,8 +64,18 @@ def ctdna_chart(result: Result) -> dict[str, Any] | None:
         end = t.end or last
         bands.append({"x": x(t.start), "width": max(round(x(end) - x(t.start), 1), 1.0),
                       "label": "+".join(t.agents), "response": t.response or "ongoing"})
-    marks = [{"x": x(e.date), "label": e.event + (f" {e.gene}" if e.gene else ""),
-              "date": e.date.isoformat()} for e in events]
+    raw_marks = [(e.date, e.event + (f" {e.gene}" if e.gene else "")) for e in events]
+    raw_marks += [(e.nadir_date, "nadir") for e in events if e.nadir_date is not None]
+    raw_marks += [(t.end, "progression") for t in therapies
+                  if t.end is not None and t.response == "PD"]
+    marks = []
+    for i, (day, label) in enumerate(sorted(set(raw_marks))):
+        near_right = x(day) > WIDTH - RIGHT - 110
+        marks.append({"x": x(day), "label": label, "date": day.isoformat(),
+                      "text_x": round(x(day) - 3 if near_right else x(day) + 3, 1),
+                      "anchor": "end" if near_right else "start",
+                      "kind": "progression" if label == "progression" else "event",
+                      "label_y": TOP + 24 + 11 * (i % 4)})
     ticks_y = [{"y": y(top * k / 4), "label": f"{top * k / 4:g}"} for k in range(5)]
     ticks_x = [{"x": x(d), "label": d.isoformat()} for d in sorted({p.date for s in series
                                                                      for p in s.points})]

@@ -70,6 +70,20 @@ def compare(op: str, bound: float | str | list[str]) -> Any:
     return P(test)
 
 
+_FIELD_TABLES: dict[str, tuple[Any, list[tuple[str, str, Callable[[Any], Any]]]]] = {
+    # condition kind: (fact class, [(spec attribute, fact field, matcher factory)])
+    "therapy": (F.Therapy, [("agent", "agent", one_of), ("klass", "classes", any_in),
+                            ("response", "response", one_of), ("ongoing", "ongoing", L)]),
+    "ctdna": (F.Ctdna, [("event", "event", one_of), ("gene", "gene", one_of),
+                        ("change", "change", one_of), ("during_agent", "during_agents", any_in),
+                        ("during_class", "during_classes", any_in),
+                        ("confirmed", "confirmed", L)]),
+    "sensitivity": (F.Sensitivity, [("result", "result", one_of), ("agent", "agent", one_of),
+                                    ("klass", "classes", any_in)]),
+}
+"""Condition kinds whose spec fields map one-to-one onto fact fields."""
+
+
 def compile_condition(cond: Condition, kb: KnowledgeBase) -> Any:
     kind = cond.kind
     if kind == "tumour":
@@ -108,43 +122,15 @@ def compile_condition(cond: Condition, kb: KnowledgeBase) -> Any:
         spec = cond.microbiome
         assert spec is not None
         return F.Microbe(taxon=one_of(spec.taxon), level=one_of(spec.level))
-    if kind == "therapy":
-        spec = cond.therapy
-        assert spec is not None
+    if kind in _FIELD_TABLES:
+        fact_class, table = _FIELD_TABLES[kind]
+        spec = getattr(cond, kind)
         fields = {}
-        if spec.agent:
-            fields["agent"] = one_of(spec.agent)
-        if spec.klass:
-            fields["classes"] = any_in(spec.klass)
-        if spec.response:
-            fields["response"] = one_of(spec.response)
-        if spec.ongoing is not None:
-            fields["ongoing"] = L(spec.ongoing)
-        return F.Therapy(**fields)
-    if kind == "ctdna":
-        spec = cond.ctdna
-        assert spec is not None
-        fields = {"event": one_of(spec.event)}
-        if spec.gene:
-            fields["gene"] = one_of(spec.gene)
-        if spec.change:
-            fields["change"] = one_of(spec.change)
-        if spec.during_agent:
-            fields["during_agents"] = any_in(spec.during_agent)
-        if spec.during_class:
-            fields["during_classes"] = any_in(spec.during_class)
-        if spec.confirmed is not None:
-            fields["confirmed"] = L(spec.confirmed)
-        return F.Ctdna(**fields)
-    if kind == "sensitivity":
-        spec = cond.sensitivity
-        assert spec is not None
-        fields = {"result": one_of(spec.result)}
-        if spec.agent:
-            fields["agent"] = one_of(spec.agent)
-        if spec.klass:
-            fields["classes"] = any_in(spec.klass)
-        return F.Sensitivity(**fields)
+        for attribute, fact_field, matcher in table:
+            value = getattr(spec, attribute)
+            if value is not None and value != []:
+                fields[fact_field] = matcher(value)
+        return fact_class(**fields)
     if kind == "condition":
         assert cond.condition is not None
         return F.Clinical(condition=one_of(cond.condition.any_of))

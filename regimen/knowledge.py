@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -89,6 +89,7 @@ class Agent(Model):
     classes: StrList = []
     targets: StrList = []
     synonyms: StrList = []
+    formulation_of: str | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -396,6 +397,11 @@ class KnowledgeBase:
             out |= self.members_of(item)
         return out
 
+    def active_ingredient(self, agent: str) -> str:
+        """``nab-paclitaxel`` -> ``paclitaxel``: formulations share their drug's history."""
+        found = self.agents.get(agent)
+        return found.formulation_of if found is not None and found.formulation_of else agent
+
     def classes_of(self, agent: str) -> tuple[str, ...]:
         """The classes an agent belongs to; a class or target id belongs to itself too."""
         found = self.agents.get(agent)
@@ -466,6 +472,25 @@ def _validation_error(exc: ValidationError, doc: Document, context: str = "",
     return KnowledgeError(message, source=doc.source, field=field, line=doc.line_of(loc))
 
 
+_M = TypeVar("_M", Agent, Mechanism)
+
+
+def _load_entries(docs: list[Document], key: str, model: type[_M]) -> dict[str, _M]:
+    """Entries with an ``id`` under ``key`` across one or more files; ids must be unique."""
+    entries: dict[str, _M] = {}
+    for doc in docs:
+        for i, item in enumerate(_expect_list(doc, key)):
+            try:
+                entry = model.model_validate(item)
+            except ValidationError as exc:
+                raise _validation_error(exc, doc, base=(key, i)) from None
+            if entry.id in entries:
+                raise KnowledgeError(f"duplicate {key[:-1]} id {entry.id!r}", source=doc.source,
+                                     line=doc.line_of((key, i)))
+            entries[entry.id] = entry
+    return entries
+
+
 def _split_files(root: Path, name: str) -> list[Path]:
     """``name.yaml`` then, sorted, ``name/*.yaml`` (a kind may be split by theme)."""
     extra = sorted((root / name).glob("*.yaml")) if (root / name).is_dir() else []
@@ -520,31 +545,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"duplicate source key {source.key!r}", source=sources_doc.source)
         sources[source.key] = source
 
-    agents: dict[str, Agent] = {}
-    for agents_doc in [read(p) for p in _split_files(root, "agents")]:
-        for i, item in enumerate(_expect_list(agents_doc, "agents")):
-            try:
-                agent = Agent.model_validate(item)
-            except ValidationError as exc:
-                raise _validation_error(exc, agents_doc, base=("agents", i)) from None
-            if agent.id in agents:
-                raise KnowledgeError(f"duplicate agent id {agent.id!r}",
-                                     source=agents_doc.source,
-                                     line=agents_doc.line_of(("agents", i)))
-            agents[agent.id] = agent
-
-    mechanisms: dict[str, Mechanism] = {}
-    for mech_doc in [read(p) for p in _split_files(root, "mechanisms")]:
-        for i, item in enumerate(_expect_list(mech_doc, "mechanisms")):
-            try:
-                mechanism = Mechanism.model_validate(item)
-            except ValidationError as exc:
-                raise _validation_error(exc, mech_doc, base=("mechanisms", i)) from None
-            if mechanism.id in mechanisms:
-                raise KnowledgeError(f"duplicate mechanism id {mechanism.id!r}",
-                                     source=mech_doc.source,
-                                     line=mech_doc.line_of(("mechanisms", i)))
-            mechanisms[mechanism.id] = mechanism
+    agents = _load_entries([read(p) for p in _split_files(root, "agents")], "agents", Agent)
+    mechanisms = _load_entries([read(p) for p in _split_files(root, "mechanisms")],
+                               "mechanisms", Mechanism)
 
     vocabulary = _load_vocabulary(
         [read(p) for p in _split_files(root, "vocabulary")], agents

@@ -74,6 +74,10 @@ def _check_agents(kb: KnowledgeBase) -> Iterator[Problem]:
             elif kb.agents[klass].kind not in ("class", "target"):
                 yield Problem(level="error", file="agents.yaml", rule=None,
                               message=f"agent {agent.id!r}: {klass!r} is not a class")
+        if agent.formulation_of is not None and agent.formulation_of not in kb.agents:
+            yield Problem(level="error", file="agents.yaml", rule=None,
+                          message=f"agent {agent.id!r} is a formulation of unknown agent "
+                                  f"{agent.formulation_of!r}")
         for gene in agent.targets:
             if gene not in kb.vocabulary.genes and gene not in kb.vocabulary.other_genes:
                 yield Problem(level="warning", file="agents.yaml", rule=None,

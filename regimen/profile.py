@@ -43,6 +43,19 @@ def _vocab_call(fn: Any, *args: Any) -> Any:
         raise ValueError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
 
 
+def _normalise_keys(value: Any, normalise: Any) -> Any:
+    """``{alias: Level}`` -> ``{canonical: level}``; two aliases of one name are an error."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, level in value.items():
+        name = _vocab_call(normalise, str(key))
+        if name in out:
+            raise ValueError(f"{key!r} and another entry both name {name}")
+        out[name] = level.strip().lower() if isinstance(level, str) else level
+    return out
+
+
 class Tumour(Model):
     type: str = Field(description="OncoTree code or common name (colorectal, gastric, HCC, ...)")
     stage: str | None = None
@@ -122,16 +135,7 @@ class Biomarkers(Model):
     @field_validator("expression", mode="before")
     @classmethod
     def _expression(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, dict):
-            return value
-        vocab = _vocab(info)
-        out: dict[str, Any] = {}
-        for gene, level in value.items():
-            symbol = _vocab_call(vocab.gene, str(gene))
-            if symbol in out:
-                raise ValueError(f"{gene!r} and another entry both name {symbol}")
-            out[symbol] = level.strip().lower() if isinstance(level, str) else level
-        return out
+        return _normalise_keys(value, _vocab(info).gene)
 
     @field_validator("tme", mode="before")
     @classmethod
@@ -148,14 +152,7 @@ class Biomarkers(Model):
     @field_validator("microbiome", mode="before")
     @classmethod
     def _microbiome(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, dict):
-            return value
-        vocab = _vocab(info)
-        out: dict[str, Any] = {}
-        for taxon, level in value.items():
-            name = _vocab_call(vocab.taxon, str(taxon))
-            out[name] = level.strip().lower() if isinstance(level, str) else level
-        return out
+        return _normalise_keys(value, _vocab(info).taxon)
 
 
 RESPONSE = Literal["CR", "PR", "SD", "PD"]

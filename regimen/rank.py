@@ -86,8 +86,9 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
     avoided: set[str] = set()
     for item in findings.avoid:
         avoided |= kb.expand(item.agents)
-    progressed = {a for t in profile.therapies if t.progressed for a in t.agents}
-    organoid = {s.agent: s.result for s in profile.drug_sensitivity}
+    progressed = {kb.active_ingredient(a) for t in profile.therapies if t.progressed
+                  for a in t.agents}
+    organoid = {kb.active_ingredient(s.agent): s.result for s in profile.drug_sensitivity}
     active = {m.id for m in findings.mechanisms}
 
     def blocked(agent: str) -> bool:
@@ -107,7 +108,8 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
                 reason=f"contains {', '.join(avoided_here)}, which this evaluation says to avoid",
             ))
             continue
-        failed = sorted(a for a in agents if a in progressed and a not in spec.rechallenge)
+        failed = sorted(a for a in agents if kb.active_ingredient(a) in progressed
+                        and a not in spec.rechallenge)
         if failed:
             dropped.append(Dropped(
                 id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
@@ -140,13 +142,16 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:
-        if agent in progressed:
-            cautions.append(f"re-uses {agent}, on which the tumour progressed, together with "
+        base = kb.active_ingredient(agent)
+        if base in progressed:
+            same = agent if base == agent else f"{agent} ({base})"
+            cautions.append(f"re-uses {same}, on which the tumour progressed, together with "
                             "the reversal agent it was studied with")
-        if organoid.get(agent) == "resistant":
-            cautions.append(f"patient-derived organoid resistant to {agent}")
+        if organoid.get(base) == "resistant":
+            cautions.append(f"patient-derived organoid resistant to {base}")
 
-    organoid_points = sum(ORGANOID_POINTS[organoid[a]] for a in agents if a in organoid)
+    organoid_points = sum(ORGANOID_POINTS[organoid[kb.active_ingredient(a)]] for a in agents
+                          if kb.active_ingredient(a) in organoid)
     breakdown = {
         "evidence": float(EVIDENCE_POINTS[spec.evidence]),
         "tumour_match": float(MATCH_POINTS[match]),

@@ -73,7 +73,8 @@ def test_html_escapes_user_text(recommender) -> None:
 
 def test_html_ctdna_chart_points_follow_the_data(recommender) -> None:
     profile = {"id": "chart", "tumour": {"type": "COADREAD"},
-               "therapies": [{"agents": ["cetuximab"], "start": "2025-01-01"}],
+               "therapies": [{"agents": ["cetuximab"], "start": "2025-01-01",
+                              "end": "2025-07-01", "response": "PD"}],
                "ctdna": [{"date": "2025-01-10", "tumour_fraction": 0.10},
                          {"date": "2025-03-10", "tumour_fraction": 0.02},
                          {"date": "2025-05-10", "tumour_fraction": 0.06,
@@ -94,6 +95,11 @@ def test_html_ctdna_chart_points_follow_the_data(recommender) -> None:
     kras = groups["KRAS G12D"].findall("s:circle", ns)
     assert [c.get("data-below-lod") for c in kras] == ["true", "true", "false"]
     assert svg.findall("s:rect", ns), "therapy band missing"
+    progression = svg.findall("s:line[@class='progression']", ns)
+    assert len(progression) == 1
+    assert float(progression[0].get("x1")) > xs[-1]   # 2025-07-01 is after the last draw
+    labels = {t.text for t in svg.findall("s:text[@class='mark-label']", ns)}
+    assert {"progression", "nadir", "rise-from-nadir", "emergent-variant KRAS"} <= labels
 
 
 def test_format_inference() -> None:
