@@ -48,6 +48,15 @@ class FixtureBuilder:
         for cond in conditions:
             self._add(profile, cond, depth)
 
+    def _patient_code(self, code: str) -> str:
+        """A code a patient can have: the code itself, or its first specific descendant."""
+        vocab = self.kb.vocabulary
+        if vocab.tumours[code].parent is not None:
+            return code
+        below = sorted(c for c, t in vocab.tumours.items()
+                       if t.parent is not None and code in vocab.lineage(c))
+        return below[0] if below else code
+
     def _agent_for(self, agents: list[str] | None, classes: list[str] | None) -> str:
         if agents:
             return agents[0]
@@ -64,7 +73,7 @@ class FixtureBuilder:
         kind = cond.kind
         markers = profile.setdefault("biomarkers", {})
         if kind == "tumour" and cond.tumour is not None:
-            profile.setdefault("tumour", {"type": cond.tumour.codes[0]})
+            profile.setdefault("tumour", {"type": self._patient_code(cond.tumour.codes[0])})
         elif kind == "alteration" and cond.alteration is not None:
             spec = cond.alteration
             entry: dict[str, Any] = {"gene": spec.gene[0]}

@@ -64,7 +64,17 @@ class Tumour(Model):
     @field_validator("type")
     @classmethod
     def _code(cls, value: str, info: ValidationInfo) -> str:
-        return _vocab_call(_vocab(info).tumour_code, value)
+        vocab = _vocab(info)
+        code = _vocab_call(vocab.tumour_code, value)
+        tumour = vocab.tumours[code]
+        specific = sorted(c for c, t in vocab.tumours.items() if t.gi and t.parent is not None)
+        if not tumour.gi:
+            raise ValueError(f"{value!r} ({tumour.name}) is not a gastrointestinal cancer; "
+                             f"regimen covers {', '.join(specific)}")
+        if tumour.parent is None:
+            raise ValueError(f"{value!r} is too general: give the tumour type "
+                             f"({', '.join(specific)})")
+        return code
 
 
 ALTERATION_TYPES = Literal[

@@ -18,7 +18,9 @@ confidence             strongest confidence of what triggered it: high 10,
 mechanisms_addressed   4 per active mechanism the option addresses
 organoid               per agent with an organoid result: sensitive +8,
                        intermediate 0, resistant -12
-cautions               -4 per caution that applies to the option's agents
+cautions               -4 per caution that applies to the option's agents, and
+                       per active mechanism the option does not address that
+                       blunts one of its reversal agents (not its backbone)
 =====================  =========================================================
 
 Ties break on (evidence level, tumour match, id). An option containing an agent
@@ -137,8 +139,11 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
     for caution in findings.cautions:
         if members & kb.expand(caution.applies_to) or members & set(caution.applies_to):
             cautions.append(f"{caution.id}: {caution.text}")
+    # The backbone is the drug whose resistance the option sets out to reverse: that an active
+    # mechanism blunts it is the premise of the option, not a caution against it.
+    reversal_agents = set(agents) - set(spec.backbone) - set(spec.rechallenge)
     for mid in sorted(active - cand.addresses):
-        blunted = sorted(set(agents) & kb.expand(kb.mechanisms[mid].blunts))
+        blunted = sorted(reversal_agents & kb.expand(kb.mechanisms[mid].blunts))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:

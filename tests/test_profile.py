@@ -68,6 +68,8 @@ def test_profile_model_passes_through(kb) -> None:
     [
         ({}, "tumour", "required field 'tumour' is missing"),
         ({"tumour": {"type": "brain"}}, "tumour.type", "unknown tumour type 'brain'"),
+        ({"tumour": {"type": "melanoma"}}, "tumour.type", "is not a gastrointestinal cancer"),
+        ({"tumour": {"type": "gastrointestinal"}}, "tumour.type", "too general"),
         ({"tumour": {"type": "COADREAD"}, "alterations": [{"gene": "KRASS", "change": "G12C"}]},
          "alterations[0].gene", "did you mean KRAS"),
         ({"tumour": {"type": "COADREAD"}, "alterations": [{"gene": "KRAS"}]},

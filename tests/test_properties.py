@@ -25,7 +25,7 @@ KB = load_knowledge()
 REC = Recommender(KB)
 VOCAB = KB.vocabulary
 
-TUMOURS = sorted(c for c, t in VOCAB.tumours.items() if t.gi)
+TUMOURS = sorted(c for c, t in VOCAB.tumours.items() if t.gi and t.parent is not None)
 GENES = sorted(KB.used_genes() | {"SMAD4", "ZNF217"})
 CHANGES: dict[str, list[str]] = {}
 for _rule in KB.rules:
