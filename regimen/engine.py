@@ -53,10 +53,65 @@ def _agenda_class() -> type:
 _TRACKING_AGENDA = _agenda_class()
 
 
+def _matcher_class() -> type:
+    from experta.matchers import ReteMatcher
+
+    class DirtyTrackingMatcher(ReteMatcher):  # type: ignore[misc, valid-type]
+        """experta's RETE matcher, asking only the rules whose terminal node changed.
+
+        The stock matcher polls the conflict-set node of every rule after every
+        change (about 250 rules x 80 run steps per profile here); this one records
+        which terminal nodes were activated and polls only those, in the same
+        order, so the agenda receives exactly the same activations.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._terminals = self._get_conflict_set_nodes()
+            self._dirty: set[int] = set()
+            for index, node in enumerate(self._terminals):
+                node._activate = self._tracked(node._activate, index)
+
+        def _tracked(self, activate: Any, index: int) -> Any:
+            dirty = self._dirty
+
+            def tracked(token: Any) -> Any:
+                dirty.add(index)
+                return activate(token)
+
+            return tracked
+
+        def changes(self, adding: Any = None, deleting: Any = None) -> Any:
+            for deleted in deleting or ():
+                self.root_node.remove(deleted)
+            for added_fact in adding or ():
+                self.root_node.add(added_fact)
+            added: list[Any] = []
+            removed: list[Any] = []
+            for index in sorted(self._dirty):
+                node_added, node_removed = self._terminals[index].get_activations()
+                added.extend(node_added)
+                removed.extend(node_removed)
+            self._dirty.clear()
+            return added, removed
+
+        def reset(self) -> None:
+            super().reset()
+            for node in self._terminals:  # drop anything a previous run left uncollected
+                node.added, node.removed = set(), set()
+            self._dirty.clear()
+
+    return DirtyTrackingMatcher
+
+
+_MATCHER = _matcher_class()
+
+
 class _BaseEngine(experta.KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}
+    __matcher__ = _MATCHER
 
     def reset(self, **kwargs: Any) -> None:
         super().reset(**kwargs)

@@ -134,3 +134,20 @@ def test_engine_is_reused_between_evaluations(recommender) -> None:
     recommender.evaluate({"tumour": {"type": "HCC"}})
     recommender.evaluate({"tumour": {"type": "PAAD"}})
     assert recommender.engine._engine is engine
+
+
+def test_dirty_tracking_matcher_gives_the_same_results_as_experta_stock(kb, monkeypatch) -> None:
+    from pathlib import Path
+
+    from experta.matchers import ReteMatcher
+
+    from regimen import engine as engine_module
+
+    fast = Recommender(kb)
+    monkeypatch.setattr(engine_module._BaseEngine, "__matcher__", ReteMatcher)
+    stock = Recommender(kb)
+    assert type(stock.engine._engine.matcher) is ReteMatcher
+    assert type(fast.engine._engine.matcher) is not ReteMatcher
+    examples = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+    for example in examples:
+        assert fast.evaluate(example).to_json() == stock.evaluate(example).to_json(), example

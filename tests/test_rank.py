@@ -122,3 +122,17 @@ def test_json_is_byte_identical_across_runs_and_hash_seeds() -> None:
     assert len(outputs) == 1
     data = json.loads(outputs.pop())
     assert data["schema_version"] == 1
+
+
+def test_backbone_blunted_by_unaddressed_mechanism_is_not_penalised(mini_kb) -> None:
+    mech = {"id": "t.mech", "stage": "mechanism", "when": [{"tme": "hypoxic"}],
+            "then": {"mechanism": "drug-efflux", "confidence": "low"}, "cite": CITE}
+    with_backbone = option("t.withbackbone", ["venetoclax", "paclitaxel"])
+    with_backbone["then"]["option"]["backbone"] = ["paclitaxel"]
+    plain = option("t.plain", ["paclitaxel"])
+    rec = Recommender(mini_kb([mech, with_backbone, plain]))
+    result = rec.evaluate({"tumour": {"type": "COAD"}, "biomarkers": {"tme": ["hypoxic"]}})
+    by_id = {r.id: r for r in result.recommendations}
+    blunt = [c for c in by_id["plain"].cautions if "blunts" in c]
+    assert blunt == ["active mechanism drug-efflux blunts paclitaxel"]
+    assert not any("blunts" in c for c in by_id["withbackbone"].cautions)
