@@ -326,6 +326,46 @@ def knowledge_coverage(fmt: str, unaccounted: bool, knowledge_dir: Path | None) 
                f"{report.unaccounted} unaccounted")
 
 
+@knowledge.command("summary")
+@click.option("--tumour", "--tumor", "tumour", metavar="TYPE", default=None,
+              help="Order options by how closely their evidence matches this tumour type "
+                   "(OncoTree code or name).")
+@click.option("--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
+              help="Output format. Default: from the --output extension, else txt.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the summary here (atomically) instead of standard output.")
+@KNOWLEDGE_OPTION
+@handle_errors
+def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
+                      knowledge_dir: Path | None) -> None:
+    """Write an evidence summary of the knowledge base, mechanism by mechanism.
+
+    For each resistance mechanism: the findings that trigger it, what it
+    blunts and the options that address it, with evidence level, tumour type
+    studied and citations; then what to avoid, the cautions and the tests.
+    """
+    from .knowledge import load_knowledge
+    from .report import format_for, render_template
+    from .summary import summarise_knowledge
+
+    kb = load_knowledge(knowledge_dir)
+    code = None
+    if tumour is not None:
+        from .errors import VocabularyError
+
+        try:
+            code = kb.vocabulary.tumour_code(tumour)
+        except VocabularyError as exc:
+            raise InputError(exc.message, field="--tumour", hint=exc.hint) from None
+    chosen = format_for(str(output) if output else None, fmt)
+    summary = summarise_knowledge(kb, code)
+    if chosen == "json":
+        text = json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_template("summary", chosen, s=summary.model_dump(mode="json"))
+    _emit(text, output)
+
+
 def main() -> None:
     cli(prog_name="regimen")
 

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+
+import html5lib
+from click.testing import CliRunner
+
+from regimen.cli import cli
+from regimen.knowledge import Condition
+from regimen.summary import describe_condition, summarise_knowledge
+
+
+def test_summary_lists_every_mechanism_and_option(kb) -> None:
+    summary = summarise_knowledge(kb)
+    assert {m.id for m in summary.mechanisms} == set(kb.mechanisms)
+    listed = {o.id for m in summary.mechanisms for o in m.options} | {
+        o.id for o in summary.other_options}
+    assert listed == {r.option_id for r in kb.rules if r.stage == "option"}
+    for mechanism in summary.mechanisms:
+        assert mechanism.triggered_by, mechanism.id
+        for option in mechanism.options:
+            assert option.citations
+
+
+def test_summary_for_a_tumour_orders_by_match(kb) -> None:
+    summary = summarise_knowledge(kb, "HCC")
+    for mechanism in summary.mechanisms:
+        matches = [o.tumour_match for o in mechanism.options]
+        order = ["exact", "same-organ", "gi-general", "pan-tumour", "other-gi", "non-gi"]
+        assert [order.index(m) for m in matches] == sorted(order.index(m) for m in matches)
+
+
+def test_describe_condition() -> None:
+    cond = Condition.model_validate({"not": {"alteration": {"gene": ["KRAS", "NRAS"],
+                                                            "type": "any"}}})
+    assert describe_condition(cond) == "not (KRAS/NRAS tested)"
+    cond = Condition.model_validate({"therapy": {"class": "anti-egfr-antibody",
+                                                 "response": "PD"}})
+    assert describe_condition(cond) == "prior therapy anti-egfr-antibody with response PD"
+
+
+def test_summary_cli_formats(tmp_path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["knowledge", "summary", "--tumour", "gastric", "-f", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["tumour"] == "STAD"
+    page = tmp_path / "summary.html"
+    result = runner.invoke(cli, ["knowledge", "summary", "-o", str(page)])
+    assert result.exit_code == 0
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page.read_text())
+    bad = runner.invoke(cli, ["knowledge", "summary", "--tumour", "brain"])
+    assert bad.exit_code == 2
+    assert "--tumour: unknown tumour type 'brain'" in bad.output
