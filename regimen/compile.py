@@ -105,29 +105,29 @@ def compile_condition(cond: Condition, kb: KnowledgeBase) -> Any:
             fields["origin"] = L(spec.origin)
         return F.Alteration(**fields)
     if kind == "expression":
-        spec = cond.expression
-        assert spec is not None
-        return F.Expression(gene=one_of(spec.gene), level=one_of(spec.level))
+        expression = cond.expression
+        assert expression is not None
+        return F.Expression(gene=one_of(expression.gene), level=one_of(expression.level))
     if kind == "biomarker":
-        spec = cond.biomarker
-        assert spec is not None
+        biomarker = cond.biomarker
+        assert biomarker is not None
         for op in ("eq", "isin", "ge", "gt", "le", "lt"):
-            bound = getattr(spec, op)
+            bound = getattr(biomarker, op)
             if bound is not None:
-                return F.Biomarker(name=L(spec.name), value=compare(op, bound))
+                return F.Biomarker(name=L(biomarker.name), value=compare(op, bound))
     if kind == "tme":
         assert cond.tme is not None
         return F.Tme(feature=one_of(cond.tme.any_of))
     if kind == "microbiome":
-        spec = cond.microbiome
-        assert spec is not None
-        return F.Microbe(taxon=one_of(spec.taxon), level=one_of(spec.level))
+        microbiome = cond.microbiome
+        assert microbiome is not None
+        return F.Microbe(taxon=one_of(microbiome.taxon), level=one_of(microbiome.level))
     if kind in _FIELD_TABLES:
         fact_class, table = _FIELD_TABLES[kind]
-        spec = getattr(cond, kind)
+        spec_any = getattr(cond, kind)
         fields = {}
         for attribute, fact_field, matcher in table:
-            value = getattr(spec, attribute)
+            value = getattr(spec_any, attribute)
             if value is not None and value != []:
                 fields[fact_field] = matcher(value)
         return fact_class(**fields)

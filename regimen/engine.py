@@ -107,11 +107,15 @@ def _matcher_class() -> type:
 _MATCHER = _matcher_class()
 
 
-class _BaseEngine(experta.KnowledgeEngine):
+_KnowledgeEngine: Any = experta.KnowledgeEngine
+
+
+class _BaseEngine(_KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}
     __matcher__ = _MATCHER
+    agenda: Any
 
     def reset(self, **kwargs: Any) -> None:
         super().reset(**kwargs)

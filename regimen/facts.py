@@ -15,7 +15,7 @@ from .ctdna import CtdnaEvent
 from .knowledge import KnowledgeBase
 from .profile import Profile
 
-Fact = experta.Fact
+Fact: Any = experta.Fact
 
 
 class Tumour(Fact):

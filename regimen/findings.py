@@ -116,18 +116,18 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
     cautions = []
     for cid in sorted(caution_rules):
         rules = sorted(caution_rules[cid])
-        spec = kb.rules_by_id[rules[0]].then.caution
-        assert spec is not None
-        applies = sorted({a for r in rules for a in kb.rules_by_id[r].then.caution.applies_to})  # type: ignore[union-attr]
-        cautions.append(CautionOut(id=cid, text=spec.text, applies_to=applies,
+        specs = [kb.rules_by_id[r].then.caution for r in rules]
+        caution_specs = [s for s in specs if s is not None]
+        applies = sorted({a for s in caution_specs for a in s.applies_to})
+        cautions.append(CautionOut(id=cid, text=caution_specs[0].text, applies_to=applies,
                                    evidence=sorted(caution_evidence[cid]),
                                    citations=citations_of(kb, rules)))
 
     tests = []
     for rule_id in sorted(_merge(by_stage["test"])):
-        spec = kb.rules_by_id[rule_id].then.test
-        assert spec is not None
-        tests.append(TestOut(id=rule_id, test=spec.test, why=spec.why,
+        test_spec = kb.rules_by_id[rule_id].then.test
+        assert test_spec is not None
+        tests.append(TestOut(id=rule_id, test=test_spec.test, why=test_spec.why,
                              citations=citations_of(kb, [rule_id])))
 
     trace = sorted(

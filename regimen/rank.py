@@ -31,6 +31,8 @@ an agent the tumour progressed on, unless the rule declares that re-use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .findings import Candidate, Findings, citations_of
 from .knowledge import KnowledgeBase
 from .models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
@@ -126,7 +128,7 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
 
 
 def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
-           organoid: dict[str, str], active: set[str], progressed: set[str]) -> Recommendation:
+           organoid: Mapping[str, str], active: set[str], progressed: set[str]) -> Recommendation:
     spec = kb.rules_by_id[cand.rules[0]].then.option
     assert spec is not None
     agents = list(spec.agents)
