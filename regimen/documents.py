@@ -53,7 +53,7 @@ class Document:
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors/aliases at the event level."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise InputError(

@@ -37,7 +37,7 @@ class Firing:
 def _agenda_class() -> type:
     from experta.agenda import Agenda
 
-    class TrackingAgenda(Agenda):  # type: ignore[misc, valid-type]
+    class TrackingAgenda(Agenda):
         def __init__(self) -> None:
             super().__init__()
             self.current: Any = None
@@ -56,7 +56,7 @@ _TRACKING_AGENDA = _agenda_class()
 def _matcher_class() -> type:
     from experta.matchers import ReteMatcher
 
-    class DirtyTrackingMatcher(ReteMatcher):  # type: ignore[misc, valid-type]
+    class DirtyTrackingMatcher(ReteMatcher):
         """experta's RETE matcher, asking only the rules whose terminal node changed.
 
         The stock matcher polls the conflict-set node of every rule after every

@@ -3,6 +3,7 @@ and fuzzing of the loader (the only outcomes are a profile or the package's inpu
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a
 
 BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("unparsable-yaml", "p.yaml", b"tumour: {type: COADREAD\n", "p.yaml:2: cannot parse YAML"),
-    ("unparsable-json", "p.json", b'{"tumour": {"type": "COADREAD"},\n}', "p.json:2: cannot parse JSON"),
+    ("unparsable-json", "p.json", b'{"tumour": {"type": "COADREAD"},\n}',
+     "p.json:2: cannot parse JSON"),
     ("empty", "p.yaml", b"", "p.yaml: file is empty"),
     ("top-level-list", "p.yaml", b"- tumour: COADREAD\n", "a profile must be a mapping"),
     ("top-level-scalar", "p.yaml", b"just text\n", "a profile must be a mapping"),
@@ -32,7 +34,8 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
      "p.yaml:2: mutations: unknown key 'mutations' (allowed keys here:"),
     ("unknown-tumour", "p.yaml", b"tumour: {type: glioma}\n",
      "tumour.type: unknown tumour type 'glioma'"),
-    ("gene-typo", "p.yaml", b"tumour: {type: COADREAD}\nalterations: [{gene: BRAFF, change: V600E}]\n",
+    ("gene-typo", "p.yaml",
+     b"tumour: {type: COADREAD}\nalterations: [{gene: BRAFF, change: V600E}]\n",
      "alterations[0].gene: unknown gene 'BRAFF' (did you mean BRAF?)"),
     ("agent-typo", "p.yaml", b"tumour: {type: COADREAD}\ntherapies: [{agents: [cetuximabb]}]\n",
      "therapies[0].agents: unknown agent 'cetuximabb' (did you mean cetuximab?)"),
@@ -96,20 +99,16 @@ def test_arbitrary_bytes(raw: bytes) -> None:
 
     from regimen.profile import load_profile
 
-    try:
+    with contextlib.suppress(InputError):
         load_profile(io.BytesIO(raw), VOCAB)
-    except InputError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=2000))
 def test_arbitrary_text(text: str) -> None:
     for source in ("fuzz.yaml", "fuzz.json"):
-        try:
+        with contextlib.suppress(InputError):
             profile_from_text(text, VOCAB, source)
-        except InputError:
-            pass
 
 
 JSONISH = st.recursive(
@@ -130,10 +129,8 @@ JSONISH = st.recursive(
 def test_arbitrary_structures(data: Any) -> None:
     from regimen.documents import Document
 
-    try:
+    with contextlib.suppress(InputError):
         profile_from_document(Document(data, {}, "<fuzz>"), VOCAB)
-    except InputError:
-        pass
 
 
 @settings(max_examples=200, deadline=None)
@@ -141,10 +138,8 @@ def test_arbitrary_structures(data: Any) -> None:
 def test_arbitrary_tumour_sections(tumour: dict) -> None:
     from regimen.documents import Document
 
-    try:
+    with contextlib.suppress(InputError):
         profile_from_document(Document({"tumour": tumour}, {}, "<fuzz>"), VOCAB)
-    except InputError:
-        pass
 
 
 def test_parse_text_never_expands_aliases_even_when_small() -> None:

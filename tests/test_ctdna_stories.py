@@ -13,7 +13,8 @@ def story(agent: str, gene: str, change: str) -> dict:
     return {
         "id": f"{agent}-{gene}",
         "tumour": {"type": "COADREAD"},
-        "alterations": [{"gene": "KRAS", "type": "wild-type"}, {"gene": "NRAS", "type": "wild-type"}],
+        "alterations": [{"gene": "KRAS", "type": "wild-type"},
+                        {"gene": "NRAS", "type": "wild-type"}],
         "therapies": [{"agents": [agent, "irinotecan"], "start": "2025-01-15",
                        "end": "2025-09-30", "response": "PD"}],
         "ctdna": [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 from typing import Any
 
@@ -41,7 +42,8 @@ DRUGS = sorted(a.id for a in KB.agents.values() if a.kind == "drug")
 HOSTILE_TEXT = st.sampled_from(['<script>alert(1)</script>', 'A & B "quoted"', "O'Brien <b>",
                                 "TB-1", "plain", "</title><img src=x>"])
 
-settings.register_profile("regimen", deadline=None, max_examples=int(__import__("os").environ.get("REGIMEN_PROPERTY_EXAMPLES", "40")),
+EXAMPLES = int(os.environ.get("REGIMEN_PROPERTY_EXAMPLES", "40"))
+settings.register_profile("regimen", deadline=None, max_examples=EXAMPLES,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("regimen")
 
