@@ -245,7 +245,14 @@ def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
     from .lint import lint
 
     kb = load_knowledge(knowledge_dir)
-    problems = lint(kb)
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show and (done % 10 == 0 or done == total):
+            click.echo(f"\rfiring each rule on its own fixture: {done}/{total}", err=True,
+                       nl=done == total)
+
+    problems = lint(kb, progress=progress)
     errors = [p for p in problems if p.level == "error"]
     if fmt == "json":
         click.echo(json.dumps({"rules": len(kb.rules), "errors": len(errors),

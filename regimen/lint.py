@@ -9,7 +9,7 @@ what another rule avoids under the same conditions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .knowledge import CTDNA_EVENTS, Citation, Condition, KnowledgeBase, Rule, walk_conditions
@@ -35,8 +35,12 @@ class _Ctx:
         return f"rules/{self.kb.rule_files[rule.id]}"
 
 
-def lint(kb: KnowledgeBase, *, fire: bool = True) -> list[Problem]:
-    """All problems, errors first; ``fire=False`` skips the engine-based checks."""
+def lint(kb: KnowledgeBase, *, fire: bool = True,
+         progress: Callable[[int, int], None] | None = None) -> list[Problem]:
+    """All problems, errors first; ``fire=False`` skips the engine-based checks.
+
+    ``progress(done, total)`` is called as rules are fired on their fixtures.
+    """
     ctx = _Ctx(kb)
     problems: list[Problem] = []
     problems += _check_sources(kb)
@@ -52,7 +56,7 @@ def lint(kb: KnowledgeBase, *, fire: bool = True) -> list[Problem]:
     structural = {"unknown", "cites unknown source"}
     if fire and not any(p.level == "error" and any(w in p.message for w in structural)
                         for p in problems):
-        problems += _check_firing(ctx)
+        problems += _check_firing(ctx, progress)
     return sorted(problems, key=lambda p: (p.level != "error", p.file, p.rule or "", p.message))
 
 
@@ -254,7 +258,8 @@ def _check_option_consistency(ctx: _Ctx) -> Iterator[Problem]:
                                   "agents, evidence or studied_in; give them one definition")
 
 
-def _check_firing(ctx: _Ctx) -> Iterator[Problem]:
+def _check_firing(ctx: _Ctx,
+                  progress: Callable[[int, int], None] | None = None) -> Iterator[Problem]:
     """Build each rule's fixture profile and check that the rule fires on it."""
     from .api import Recommender
     from .errors import InputError
@@ -263,7 +268,10 @@ def _check_firing(ctx: _Ctx) -> Iterator[Problem]:
     kb = ctx.kb
     recommender = Recommender(kb)
     builder = FixtureBuilder(kb)
-    for rule in sorted(kb.rules, key=lambda r: r.id):
+    ordered = sorted(kb.rules, key=lambda r: r.id)
+    for done, rule in enumerate(ordered, start=1):
+        if progress is not None:
+            progress(done, len(ordered))
         fixture = builder.for_rule(rule)
         try:
             result = recommender.evaluate(fixture)
