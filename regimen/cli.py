@@ -100,6 +100,20 @@ def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
 FORMAT_CHOICE = click.Choice(["txt", "md", "html", "json"])
 
 
+def output_options(what: str) -> Callable[[F], F]:
+    """--format and --output, shared by every command that writes a document."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+            help=f"Write the {what} here (atomically) instead of standard output.")(func)
+        return click.option(
+            "--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
+            help="Output format. Default: from the --output extension, else txt.")(func)
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="regimen")
 def cli() -> None:
@@ -119,10 +133,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("profile", metavar="PROFILE")
-@click.option("--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
-              help="Report format. Default: from the --output extension, else txt.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report here (atomically) instead of standard output.")
+@output_options("report")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="Show only the N best-ranked options.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
@@ -135,7 +146,7 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
 
     \b
     Examples:
-      regimen evaluate examples/crc-kras-g12c-efflux.yaml
+      regimen evaluate examples/crc-kras-g12c.yaml
       regimen evaluate patient.yaml --format html --output patient.html
       regimen evaluate patient.yaml --format json | jq '.recommendations[0]'
     """
@@ -179,10 +190,7 @@ def explain(profile: str, item_id: str | None, fmt: str, as_of: str | None,
 
 @cli.command()
 @click.argument("profile", metavar="PROFILE")
-@click.option("--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
-              help="Output format. Default: from the --output extension, else txt.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the timeline here (atomically) instead of standard output.")
+@output_options("timeline")
 @KNOWLEDGE_OPTION
 @handle_errors
 def timeline(profile: str, fmt: str | None, output: Path | None,
@@ -337,10 +345,7 @@ def knowledge_coverage(fmt: str, unaccounted: bool, knowledge_dir: Path | None) 
 @click.option("--tumour", "--tumor", "tumour", metavar="TYPE", default=None,
               help="Order options by how closely their evidence matches this tumour type "
                    "(OncoTree code or name).")
-@click.option("--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
-              help="Output format. Default: from the --output extension, else txt.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the summary here (atomically) instead of standard output.")
+@output_options("summary")
 @KNOWLEDGE_OPTION
 @handle_errors
 def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,

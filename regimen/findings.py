@@ -60,16 +60,10 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         by_stage[firing.stage].append(firing)
 
     # mechanisms: merged by id across the rules that derived them
-    mech_rules: dict[str, list[str]] = {}
+    mech_rules, mech_evidence = _group_by_derived_id(by_stage["mechanism"])
     mech_conf: dict[str, list[str]] = {}
-    mech_evidence: dict[str, set[str]] = {}
     for firing in by_stage["mechanism"]:
-        mid = firing.derived["id"]
-        mech_rules.setdefault(mid, [])
-        if firing.rule not in mech_rules[mid]:
-            mech_rules[mid].append(firing.rule)
-        mech_conf.setdefault(mid, []).append(firing.derived["confidence"])
-        mech_evidence.setdefault(mid, set()).update(firing.matched_text)
+        mech_conf.setdefault(firing.derived["id"], []).append(firing.derived["confidence"])
     mechanisms = []
     order = sorted(mech_rules, key=lambda m: (CONFIDENCE_LEVELS.index(_strongest(mech_conf[m])), m))
     for mid in order:
@@ -105,14 +99,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         avoid.append(AvoidOut(id=rule_id, agents=list(spec.agents), reason=spec.reason,
                               evidence=evidence, citations=citations_of(kb, [rule_id])))
 
-    caution_rules: dict[str, list[str]] = {}
-    caution_evidence: dict[str, set[str]] = {}
-    for firing in by_stage["caution"]:
-        cid = firing.derived["id"]
-        caution_rules.setdefault(cid, [])
-        if firing.rule not in caution_rules[cid]:
-            caution_rules[cid].append(firing.rule)
-        caution_evidence.setdefault(cid, set()).update(firing.matched_text)
+    caution_rules, caution_evidence = _group_by_derived_id(by_stage["caution"])
     cautions = []
     for cid in sorted(caution_rules):
         rules = sorted(caution_rules[cid])
@@ -138,6 +125,20 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
     return Findings(mechanisms=mechanisms, candidates=sorted(candidates.values(),
                     key=lambda c: c.id), avoid=sorted(avoid, key=lambda a: a.id),
                     cautions=cautions, tests=tests, trace=trace)
+
+
+def _group_by_derived_id(firings: list[Firing]) -> tuple[dict[str, list[str]],
+                                                         dict[str, set[str]]]:
+    """Derived id -> the rules that derived it, and the facts they matched."""
+    rules: dict[str, list[str]] = {}
+    evidence: dict[str, set[str]] = {}
+    for firing in firings:
+        derived_id = firing.derived["id"]
+        rules.setdefault(derived_id, [])
+        if firing.rule not in rules[derived_id]:
+            rules[derived_id].append(firing.rule)
+        evidence.setdefault(derived_id, set()).update(firing.matched_text)
+    return rules, evidence
 
 
 def _merge(firings: list[Firing]) -> dict[str, list[str]]:

@@ -56,6 +56,15 @@ def _normalise_keys(value: Any, normalise: Any) -> Any:
     return out
 
 
+def _normalise_terms(value: Any, vocab: Vocabulary, allowed: Any, what: str) -> Any:
+    """A term or list of terms -> the sorted, de-duplicated controlled terms."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return value
+    return sorted({_vocab_call(vocab.term, str(v), allowed, what) for v in value})
+
+
 class Tumour(Model):
     type: str = Field(description="OncoTree code or common name (colorectal, gastric, HCC, ...)")
     stage: str | None = None
@@ -150,14 +159,8 @@ class Biomarkers(Model):
     @field_validator("tme", mode="before")
     @classmethod
     def _tme(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            return value
         vocab = _vocab(info)
-        terms = [_vocab_call(vocab.term, str(v), vocab.tme, "tumour-microenvironment term")
-                 for v in value]
-        return sorted(set(terms))
+        return _normalise_terms(value, vocab, vocab.tme, "tumour-microenvironment term")
 
     @field_validator("microbiome", mode="before")
     @classmethod
@@ -284,13 +287,8 @@ class Clinical(Model):
     @field_validator("conditions", mode="before")
     @classmethod
     def _conditions(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            return value
         vocab = _vocab(info)
-        return sorted({_vocab_call(vocab.term, str(v), vocab.conditions, "clinical condition")
-                       for v in value})
+        return _normalise_terms(value, vocab, vocab.conditions, "clinical condition")
 
 
 class CtdnaSettings(Model):
