@@ -96,7 +96,7 @@ class Recommender:
         result = self.evaluate(profile, as_of=as_of)
         citations = {rule.id: [cite_text(c.model_dump()) for c in rule.cite]
                      for rule in self.kb.rules}
-        return explain(result, item_id, citations=citations)
+        return explain(result, item_id, citations)
 
     def timeline(self, profile: ProfileInput,
                  progress: Callable[[int, int], None] | None = None) -> Timeline:

@@ -70,7 +70,7 @@ def _build(node: yaml.Node, loader: _NoAliasLoader, path: Path_, depth: int,
         raise InputError(
             f"document is nested more than {MAX_DEPTH} levels deep",
             line=node.start_mark.line + 1,
-            field=_dotted(path),
+            field=dotted(path),
         )
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -81,14 +81,14 @@ def _build(node: yaml.Node, loader: _NoAliasLoader, path: Path_, depth: int,
                 raise InputError(
                     "mapping keys must be plain text",
                     line=key_node.start_mark.line + 1,
-                    field=_dotted(path),
+                    field=dotted(path),
                 )
             key = str(key) if not isinstance(key, str) else key
             if key in out:
                 raise InputError(
                     f"duplicate key {key!r}",
                     line=key_node.start_mark.line + 1,
-                    field=_dotted(path),
+                    field=dotted(path),
                     hint="each key may appear once; merge the two entries",
                 )
             out[key] = _build(value_node, loader, (*path, key), depth + 1, lines)
@@ -104,23 +104,19 @@ def _build(node: yaml.Node, loader: _NoAliasLoader, path: Path_, depth: int,
         raise InputError(
             f"cannot read {node.value!r}: {exc}",
             line=node.start_mark.line + 1,
-            field=_dotted(path),
+            field=dotted(path),
             hint="dates are written YYYY-MM-DD",
         ) from None
 
 
-def _dotted(path: Path_) -> str | None:
+def dotted(path: Path_) -> str | None:
+    """``("therapies", 0, "agents")`` -> ``"therapies[0].agents"``."""
     if not path:
         return None
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
-
-
-def dotted(path: Path_) -> str | None:
-    """``("therapies", 0, "agents")`` -> ``"therapies[0].agents"``."""
-    return _dotted(path)
 
 
 def parse_yaml(text: str, source: str) -> Document:
@@ -134,7 +130,6 @@ def parse_yaml(text: str, source: str) -> Document:
         lines: dict[Path_, int] = {}
         data = None if node is None else _build(node, loader, (), 0, lines)
     except InputError as exc:
-        exc.source = source
         raise InputError(exc.message, source=source, field=exc.field, line=exc.line,
                          hint=exc.hint) from None
     except yaml.MarkedYAMLError as exc:

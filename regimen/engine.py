@@ -18,6 +18,10 @@ from ._compat import experta
 from .compile import compile_rules
 from .knowledge import KnowledgeBase, Rule
 
+# experta's submodules, reached through the package imported by the compatibility shim
+Agenda: Any = experta.agenda.Agenda
+ReteMatcher: Any = experta.matchers.ReteMatcher
+
 
 @dataclass(frozen=True)
 class Firing:
@@ -27,84 +31,69 @@ class Firing:
     stage: str
     matched: tuple[Any, ...]
     derived: Any
-    new: bool  # False when the derived fact already existed (another match of the same rule)
 
     @property
     def matched_text(self) -> list[str]:
         return sorted(F.describe(f) for f in self.matched)
 
 
-def _agenda_class() -> type:
-    from experta.agenda import Agenda
+class _TrackingAgenda(Agenda):
+    """An agenda that remembers the activation being fired (its facts feed the trace)."""
 
-    class TrackingAgenda(Agenda):
-        def __init__(self) -> None:
-            super().__init__()
-            self.current: Any = None
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: Any = None
 
-        def get_next(self) -> Any:
-            activation = super().get_next()
-            self.current = activation
-            return activation
-
-    return TrackingAgenda
+    def get_next(self) -> Any:
+        activation = super().get_next()
+        self.current = activation
+        return activation
 
 
-_TRACKING_AGENDA = _agenda_class()
+class _DirtyTrackingMatcher(ReteMatcher):
+    """experta's RETE matcher, asking only the rules whose terminal node changed.
 
+    The stock matcher polls the conflict-set node of every rule after every
+    change (about 250 rules x 80 run steps per profile here); this one records
+    which terminal nodes were activated and polls only those, in the same
+    order, so the agenda receives exactly the same activations.
+    """
 
-def _matcher_class() -> type:
-    from experta.matchers import ReteMatcher
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._terminals = self._get_conflict_set_nodes()
+        self._dirty: set[int] = set()
+        for index, node in enumerate(self._terminals):
+            node._activate = self._tracked(node._activate, index)
 
-    class DirtyTrackingMatcher(ReteMatcher):
-        """experta's RETE matcher, asking only the rules whose terminal node changed.
+    def _tracked(self, activate: Any, index: int) -> Any:
+        dirty = self._dirty
 
-        The stock matcher polls the conflict-set node of every rule after every
-        change (about 250 rules x 80 run steps per profile here); this one records
-        which terminal nodes were activated and polls only those, in the same
-        order, so the agenda receives exactly the same activations.
-        """
+        def tracked(token: Any) -> Any:
+            dirty.add(index)
+            return activate(token)
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._terminals = self._get_conflict_set_nodes()
-            self._dirty: set[int] = set()
-            for index, node in enumerate(self._terminals):
-                node._activate = self._tracked(node._activate, index)
+        return tracked
 
-        def _tracked(self, activate: Any, index: int) -> Any:
-            dirty = self._dirty
+    def changes(self, adding: Any = None, deleting: Any = None) -> Any:
+        for deleted in deleting or ():
+            self.root_node.remove(deleted)
+        for added_fact in adding or ():
+            self.root_node.add(added_fact)
+        added: list[Any] = []
+        removed: list[Any] = []
+        for index in sorted(self._dirty):
+            node_added, node_removed = self._terminals[index].get_activations()
+            added.extend(node_added)
+            removed.extend(node_removed)
+        self._dirty.clear()
+        return added, removed
 
-            def tracked(token: Any) -> Any:
-                dirty.add(index)
-                return activate(token)
-
-            return tracked
-
-        def changes(self, adding: Any = None, deleting: Any = None) -> Any:
-            for deleted in deleting or ():
-                self.root_node.remove(deleted)
-            for added_fact in adding or ():
-                self.root_node.add(added_fact)
-            added: list[Any] = []
-            removed: list[Any] = []
-            for index in sorted(self._dirty):
-                node_added, node_removed = self._terminals[index].get_activations()
-                added.extend(node_added)
-                removed.extend(node_removed)
-            self._dirty.clear()
-            return added, removed
-
-        def reset(self) -> None:
-            super().reset()
-            for node in self._terminals:  # drop anything a previous run left uncollected
-                node.added, node.removed = set(), set()
-            self._dirty.clear()
-
-    return DirtyTrackingMatcher
-
-
-_MATCHER = _matcher_class()
+    def reset(self) -> None:
+        super().reset()
+        for node in self._terminals:  # drop anything a previous run left uncollected
+            node.added, node.removed = set(), set()
+        self._dirty.clear()
 
 
 _KnowledgeEngine: Any = experta.KnowledgeEngine
@@ -114,12 +103,12 @@ class _BaseEngine(_KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}
-    __matcher__ = _MATCHER
+    __matcher__ = _DirtyTrackingMatcher
     agenda: Any
 
     def reset(self, **kwargs: Any) -> None:
         super().reset(**kwargs)
-        agenda = _TRACKING_AGENDA()
+        agenda = _TrackingAgenda()
         agenda.activations = self.agenda.activations
         self.agenda = agenda
         self.firings: list[Firing] = []
@@ -132,10 +121,9 @@ class _BaseEngine(_KnowledgeEngine):
             if not isinstance(f, experta.InitialFact)
         )
         derived = _derived_fact(rule)
-        declared = self.declare(derived)
+        self.declare(derived)  # an identical fact (a second match of the rule) is dropped
         self.firings.append(
-            Firing(rule=rule_id, stage=rule.stage, matched=matched, derived=derived,
-                   new=declared is not None)
+            Firing(rule=rule_id, stage=rule.stage, matched=matched, derived=derived)
         )
 
 

@@ -78,11 +78,6 @@ class Test(Fact):
     """Derived: a suggested test (by rule)."""
 
 
-EVIDENCE_FACTS = (Tumour, Alteration, Expression, Biomarker, Tme, Microbe, Therapy, Ctdna,
-                  Sensitivity, Clinical)
-DERIVED_FACTS = (Mechanism, Option, Avoid, Caution, Test)
-
-
 def profile_facts(profile: Profile, kb: KnowledgeBase,
                   events: list[CtdnaEvent]) -> Iterator[Fact]:
     """Translate a validated profile (and its ctDNA events) into facts."""

@@ -190,9 +190,6 @@ class Vocabulary:
                 )
         return key
 
-    def gene_known(self, symbol: str) -> bool:
-        return symbol in self.genes
-
     # -- agents -----------------------------------------------------------------
     def agent(self, raw: str) -> str:
         key = _key(raw).replace(" ", "-")
@@ -217,9 +214,6 @@ class Vocabulary:
             )
         return key
 
-    def agent_known(self, agent: str) -> bool:
-        return agent in self.agents
-
     def classes_of(self, agent: str) -> tuple[str, ...]:
         return self.agent_classes.get(agent, ())
 
@@ -232,17 +226,6 @@ class Vocabulary:
         raise VocabularyError(
             f"unknown {what} {raw!r}",
             hint=_suggest(key, {a: a for a in allowed}, "") + f"allowed: {', '.join(allowed)}",
-        )
-
-    def exact(self, raw: str, allowed: Iterable[str], what: str) -> str:
-        """Case-insensitive match that returns the allowed spelling (e.g. MSI-H, PD)."""
-        allowed = tuple(allowed)
-        for item in allowed:
-            if item.lower() == str(raw).strip().lower():
-                return item
-        raise VocabularyError(
-            f"unknown {what} {raw!r}",
-            hint=_suggest(str(raw), {a: a for a in allowed}, "") + f"allowed: {', '.join(allowed)}",
         )
 
     def taxon(self, raw: str) -> str:
