@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .ctdna import derive_events
+from .ctdna import derive_events, tracked_variants, tumour_fraction_reading, variant_reading
 from .engine import Engine
 from .errors import InputError
 from .explain import Explanation, explain
@@ -169,26 +169,17 @@ def ctdna_section(profile: Profile, events: list[Any]) -> CtdnaSection:
     draws = profile.ctdna
     settings = profile.settings.ctdna
     series: list[Series] = []
-    if any(d.tumour_fraction is not None for d in draws):
+    fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
+    if any(reading is not None for _, reading in fractions):
         series.append(Series(name="tumour fraction", points=[
-            SeriesPoint(date=d.date, value=d.tumour_fraction,
-                        below_lod=d.tumour_fraction is not None and d.tumour_fraction <
-                        (d.lod if d.lod is not None else settings.default_lod))
-            for d in draws if d.tumour_fraction is not None]))
-    keys: list[tuple[str, str | None]] = []
-    for d in draws:
-        for v in d.variants:
-            if (v.gene, v.change) not in keys:
-                keys.append((v.gene, v.change))
-    for gene, change in keys:
+            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
+            for d, reading in fractions if reading is not None]))
+    for gene, change in tracked_variants(draws):
         points = []
         for d in draws:
-            lod = d.lod if d.lod is not None else settings.default_lod
-            found = next((v for v in d.variants if (v.gene, v.change) == (gene, change)), None)
-            if found is None or found.vaf is None or found.vaf < lod or found.detected is False:
-                points.append(SeriesPoint(date=d.date, value=None, below_lod=True))
-            else:
-                points.append(SeriesPoint(date=d.date, value=found.vaf, below_lod=False))
+            reading = variant_reading(d, (gene, change), settings)
+            points.append(SeriesPoint(date=d.date, value=reading.shown,
+                                      below_lod=not reading.detected))
         series.append(Series(name=f"{gene} {change}" if change else gene, points=points))
     note = None
     if len(draws) == 1:

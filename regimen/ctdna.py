@@ -61,47 +61,71 @@ class CtdnaEvent(Model):
 
 
 @dataclass(frozen=True)
-class _Interval:
-    """A measured value as an interval: exact (low == high) or censored (0, lod)."""
+class Reading:
+    """One measurement as an interval, and whether the analyte was detected.
+
+    Exact (low == high), censored below detection (0, lod), or detected with no
+    value given (lod, 1).
+    """
 
     low: float
     high: float
+    detected: bool
 
     @property
-    def censored(self) -> bool:
-        return self.low != self.high
+    def exact(self) -> bool:
+        return self.low == self.high
 
     @property
     def shown(self) -> float | None:
-        return None if self.censored else self.high
+        return self.high if self.exact else None
 
 
-def _lod(draw: CtdnaDraw, settings: CtdnaSettings) -> float:
+def lod_of(draw: CtdnaDraw, settings: CtdnaSettings) -> float:
+    """The draw's limit of detection, else the profile's default."""
     return draw.lod if draw.lod is not None else settings.default_lod
 
 
-def _variant_value(draw: CtdnaDraw, key: tuple[str, str | None],
-                   settings: CtdnaSettings) -> _Interval:
-    lod = _lod(draw, settings)
+def variant_reading(draw: CtdnaDraw, key: tuple[str, str | None],
+                    settings: CtdnaSettings) -> Reading:
+    """A tracked variant (gene, change) in one draw.
+
+    Not listed, ``detected: false``, or a VAF below the limit of detection (unless
+    ``detected: true``) is below detection; listed without a VAF is detected with
+    an unknown value.
+    """
+    lod = lod_of(draw, settings)
+    below = Reading(0.0, lod, detected=False)
     for variant in draw.variants:
-        if (variant.gene, variant.change) == key:
-            if variant.detected is False:
-                return _Interval(0.0, lod)
-            if variant.vaf is None:
-                return _Interval(lod, lod) if variant.detected else _Interval(0.0, lod)
-            if variant.vaf < lod and not variant.detected:
-                return _Interval(0.0, lod)
-            return _Interval(variant.vaf, variant.vaf)
-    return _Interval(0.0, lod)
+        if (variant.gene, variant.change) != key:
+            continue
+        if variant.detected is False:
+            return below
+        if variant.vaf is None:
+            return Reading(lod, 1.0, detected=True)
+        if variant.vaf < lod and variant.detected is not True:
+            return below
+        return Reading(variant.vaf, variant.vaf, detected=True)
+    return below
 
 
-def _tf_value(draw: CtdnaDraw, settings: CtdnaSettings) -> _Interval | None:
+def tumour_fraction_reading(draw: CtdnaDraw, settings: CtdnaSettings) -> Reading | None:
     if draw.tumour_fraction is None:
         return None
-    lod = _lod(draw, settings)
+    lod = lod_of(draw, settings)
     if draw.tumour_fraction < lod:
-        return _Interval(0.0, lod)
-    return _Interval(draw.tumour_fraction, draw.tumour_fraction)
+        return Reading(0.0, lod, detected=False)
+    return Reading(draw.tumour_fraction, draw.tumour_fraction, detected=True)
+
+
+def tracked_variants(draws: list[CtdnaDraw]) -> list[tuple[str, str | None]]:
+    """Every (gene, change) listed in any draw, in order of first appearance."""
+    keys: list[tuple[str, str | None]] = []
+    for draw in draws:
+        for v in draw.variants:
+            if (v.gene, v.change) not in keys:
+                keys.append((v.gene, v.change))
+    return keys
 
 
 def _agents_on(therapies: list[Therapy], date: dt.date) -> list[str]:
@@ -139,15 +163,14 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
                                   "repeat ctDNA to follow the trend")]
     events: list[CtdnaEvent] = []
     baseline = draws[0]
-    baseline_lod = _lod(baseline, settings)
-    keys: list[tuple[str, str | None]] = []
-    for draw in draws:
-        for v in draw.variants:
-            if (v.gene, v.change) not in keys:
-                keys.append((v.gene, v.change))
-    baseline_keys = [k for k in keys if not _variant_value(baseline, k, settings).censored]
+    baseline_lod = lod_of(baseline, settings)
+    keys = tracked_variants(draws)
+    baseline_readings = {k: variant_reading(baseline, k, settings) for k in keys}
+    baseline_keys = [k for k in keys if baseline_readings[k].detected]
 
-    series, measure = _signal(draws, baseline_keys, settings)
+    # the mean-VAF signal uses only baseline variants with a measured VAF
+    series, measure = _signal(draws, [k for k in baseline_keys if baseline_readings[k].exact],
+                              settings)
     if series is not None:
         events.extend(_response_events(draws, series, measure, settings))
         events.extend(_rise_events(draws, series, measure, settings))
@@ -156,8 +179,8 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
     for key in keys:
         if key in baseline_keys:
             continue
-        trajectory = [(d.date, _variant_value(d, key, settings)) for d in draws]
-        first = next(((date, value) for date, value in trajectory if not value.censored), None)
+        trajectory = [(d.date, variant_reading(d, key, settings)) for d in draws]
+        first = next(((date, value) for date, value in trajectory if value.detected), None)
         if first is None:
             continue
         gene, change = key
@@ -168,13 +191,15 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
             first_date=first[0],
             gene=gene,
             change=change,
-            value=first[1].high,
+            value=first[1].shown,
             measure="vaf",
             during_agents=_agents_on(therapies, first[0]),
-            trajectory=[TrajectoryPoint(date=date, value=value.shown, below_lod=value.censored)
+            trajectory=[TrajectoryPoint(date=date, value=value.shown,
+                                        below_lod=not value.detected)
                         for date, value in trajectory],
             detail=f"{name} absent at baseline ({baseline.date}, below {baseline_lod:g}) "
-                   f"and detected on {first[0]} at VAF {first[1].high:g}",
+                   f"and detected on {first[0]} " + (f"at VAF {first[1].high:g}" if first[1].exact
+                                                     else "(VAF not given)"),
         ))
 
     out: list[CtdnaEvent] = []
@@ -192,21 +217,22 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
 
 
 def _signal(draws: list[CtdnaDraw], baseline_keys: list[tuple[str, str | None]],
-            settings: CtdnaSettings) -> tuple[list[_Interval] | None, str]:
-    tfs = [_tf_value(d, settings) for d in draws]
+            settings: CtdnaSettings) -> tuple[list[Reading] | None, str]:
+    tfs = [tumour_fraction_reading(d, settings) for d in draws]
     if all(tf is not None for tf in tfs):
         return [tf for tf in tfs if tf is not None], "tumour fraction"
     if baseline_keys:
         series = []
         for draw in draws:
-            values = [_variant_value(draw, k, settings) for k in baseline_keys]
-            series.append(_Interval(sum(v.low for v in values) / len(values),
-                                    sum(v.high for v in values) / len(values)))
+            values = [variant_reading(draw, k, settings) for k in baseline_keys]
+            series.append(Reading(sum(v.low for v in values) / len(values),
+                                  sum(v.high for v in values) / len(values),
+                                  detected=any(v.detected for v in values)))
         return series, "mean VAF of baseline variants"
     return None, ""
 
 
-def _response_events(draws: list[CtdnaDraw], series: list[_Interval], measure: str,
+def _response_events(draws: list[CtdnaDraw], series: list[Reading], measure: str,
                      settings: CtdnaSettings) -> list[CtdnaEvent]:
     base = series[0]
     if base.low <= 0:
@@ -215,7 +241,7 @@ def _response_events(draws: list[CtdnaDraw], series: list[_Interval], measure: s
     for draw, value in zip(draws[1:], series[1:], strict=True):
         if value.high < limit:
             fall = 1 - value.high / base.low
-            shown = f"< {value.high:g}" if value.censored else f"{value.high:g}"
+            shown = f"< {value.high:g}" if not value.exact else f"{value.high:g}"
             return [CtdnaEvent(
                 event="molecular-response", date=draw.date, measure=measure,
                 value=value.shown, baseline=base.low,
@@ -226,20 +252,20 @@ def _response_events(draws: list[CtdnaDraw], series: list[_Interval], measure: s
     return []
 
 
-def _rises(series: list[_Interval], draws: list[CtdnaDraw], settings: CtdnaSettings,
-           upto: int) -> tuple[bool, _Interval, int]:
+def _rises(series: list[Reading], draws: list[CtdnaDraw], settings: CtdnaSettings,
+           upto: int) -> tuple[bool, Reading, int]:
     """Does draw ``upto`` rise from the nadir of the draws before it?"""
     nadir_index = min(range(upto), key=lambda i: (series[i].high, i))
     nadir = series[nadir_index]
     value = series[upto]
-    lod = _lod(draws[upto], settings)
-    floor = max(nadir.high, lod if nadir.censored else 0.0)
-    rises = not value.censored and value.low >= lod and \
+    lod = lod_of(draws[upto], settings)
+    floor = max(nadir.high, lod if not nadir.exact else 0.0)
+    rises = value.exact and value.low >= lod and \
         value.low >= (1 + settings.rise_from_nadir) * floor and floor > 0
     return rises, nadir, nadir_index
 
 
-def _rise_events(draws: list[CtdnaDraw], series: list[_Interval], measure: str,
+def _rise_events(draws: list[CtdnaDraw], series: list[Reading], measure: str,
                  settings: CtdnaSettings) -> list[CtdnaEvent]:
     last = len(draws) - 1
     rises, nadir, nadir_index = _rises(series, draws, settings, last)
@@ -250,7 +276,7 @@ def _rise_events(draws: list[CtdnaDraw], series: list[_Interval], measure: str,
         first -= 1
     confirmed = first < last
     value = series[last]
-    nadir_text = f"< {nadir.high:g}" if nadir.censored else f"{nadir.high:g}"
+    nadir_text = f"< {nadir.high:g}" if not nadir.exact else f"{nadir.high:g}"
     return [CtdnaEvent(
         event="rise-from-nadir", date=draws[last].date, first_date=draws[first].date,
         measure=measure, value=value.low, nadir=nadir.high, nadir_date=draws[nadir_index].date,
@@ -269,13 +295,13 @@ def _clearance_events(draws: list[CtdnaDraw], keys: list[tuple[str, str | None]]
     detected_before = False
     cleared_on: dt.date | None = None
     for draw in draws:
-        values = [_variant_value(draw, k, settings) for k in keys]
-        tf = _tf_value(draw, settings)
+        values = [variant_reading(draw, k, settings) for k in keys]
+        tf = tumour_fraction_reading(draw, settings)
         if tf is not None:
             values.append(tf)
         if not values:
             continue
-        anything = any(not v.censored for v in values)
+        anything = any(v.detected for v in values)
         if anything:
             if cleared_on is not None:
                 events.append(CtdnaEvent(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._compat import experta
-from .ctdna import CtdnaEvent
+from .ctdna import CtdnaEvent, tracked_variants, variant_reading
 from .knowledge import KnowledgeBase
 from .profile import Profile
 
@@ -88,17 +88,10 @@ def profile_facts(profile: Profile, kb: KnowledgeBase,
     for alt in profile.alterations:
         yield Alteration(gene=alt.gene, change=alt.change, type=alt.type, origin="tissue",
                          vaf=alt.vaf)
-    seen_ctdna: set[tuple[str, str | None]] = set()
-    for draw in profile.ctdna:
-        lod = draw.lod if draw.lod is not None else profile.settings.ctdna.default_lod
-        for variant in draw.variants:
-            detected = variant.detected if variant.detected is not None else (
-                variant.vaf is None or variant.vaf >= lod)
-            key = (variant.gene, variant.change)
-            if detected and key not in seen_ctdna:
-                seen_ctdna.add(key)
-                yield Alteration(gene=variant.gene, change=variant.change, type="mutation",
-                                 origin="ctdna", vaf=None)
+    settings = profile.settings.ctdna
+    for gene, change in tracked_variants(profile.ctdna):
+        if any(variant_reading(d, (gene, change), settings).detected for d in profile.ctdna):
+            yield Alteration(gene=gene, change=change, type="mutation", origin="ctdna", vaf=None)
     markers = profile.biomarkers
     for name in ("msi", "tmb", "pdl1_cps"):
         value = getattr(markers, name)

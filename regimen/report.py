@@ -126,8 +126,10 @@ def ctdna_table(data: dict[str, Any]) -> dict[str, Any]:
             point = next((p for p in s["points"] if p["date"] == date), None)
             if point is None:
                 cells.append("-")
-            elif point["below_lod"] or point["value"] is None:
+            elif point["below_lod"]:
                 cells.append("<LOD")
+            elif point["value"] is None:
+                cells.append("detected")
             else:
                 cells.append(f"{point['value']:g}")
         rows.append({"date": date, "cells": cells})

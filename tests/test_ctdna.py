@@ -159,3 +159,22 @@ def test_mean_vaf_used_without_tumour_fraction(kb) -> None:
     found = events(kb, variant_draws(0.1, 0.02))
     response = next(e for e in found if e.event == "molecular-response")
     assert response.measure == "mean VAF of baseline variants"
+
+
+def test_variant_listed_without_vaf_counts_as_detected_everywhere(kb, recommender) -> None:
+    # regression: the trend events treated a listed variant with no VAF as undetected while
+    # the rules' facts treated it as detected; one definition now serves both and the report
+    draws = [{"date": "2025-01-01", "tumour_fraction": 0.05},
+             {"date": "2025-03-01", "tumour_fraction": 0.05,
+              "variants": [{"gene": "KRAS", "change": "G12D"}]}]
+    found = [e for e in events(kb, draws) if e.event == "emergent-variant"]
+    assert len(found) == 1
+    assert found[0].value is None
+    assert found[0].detail.endswith("(VAF not given)")
+    result = recommender.evaluate({"tumour": {"type": "COADREAD"}, "ctdna": draws})
+    kras = next(s for s in result.ctdna.series if s.name == "KRAS G12D")
+    assert [(p.value, p.below_lod) for p in kras.points] == [(None, True), (None, False)]
+    assert any(t.rule for t in result.trace if "alteration KRAS G12D [ctDNA]" in t.matched)
+    from regimen.report import render
+
+    assert "detected" in render(result, "txt")
