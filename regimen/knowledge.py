@@ -378,6 +378,8 @@ class KnowledgeBase:
         self.exclusions = exclusions
         self.digest = digest
         self.rules_by_id = {rule.id: rule for rule in rules}
+        self._used_genes: set[str] | None = None
+        self._used_agents: set[str] | None = None
         self._members: dict[str, set[str]] = {}
         for agent in agents.values():
             for klass in agent.classes:
@@ -412,6 +414,18 @@ class KnowledgeBase:
         return tuple(found.classes)
 
     def used_genes(self) -> set[str]:
+        """Genes any rule names (computed once; the knowledge base does not change)."""
+        if self._used_genes is None:
+            self._used_genes = self._collect_used_genes()
+        return set(self._used_genes)
+
+    def used_agents(self) -> set[str]:
+        """Agents any rule or mechanism names, classes expanded (computed once)."""
+        if self._used_agents is None:
+            self._used_agents = self._collect_used_agents()
+        return set(self._used_agents)
+
+    def _collect_used_genes(self) -> set[str]:
         genes: set[str] = set()
         for rule in self.rules:
             for cond in walk_conditions(rule.when):
@@ -420,7 +434,7 @@ class KnowledgeBase:
                         genes.update(spec.gene)
         return genes
 
-    def used_agents(self) -> set[str]:
+    def _collect_used_agents(self) -> set[str]:
         agents: set[str] = set()
         for rule in self.rules:
             for cond in walk_conditions(rule.when):

@@ -9,6 +9,7 @@ OncoTree codes, agent names to lower-case INN.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -23,16 +24,17 @@ MAX_LIST = 500
 """Longest list accepted anywhere in a profile (alterations of a large panel fit)."""
 
 
-def _vocab(info: ValidationInfo) -> Vocabulary:
-    context = info.context or {}
-    vocab = context.get("vocab")
-    if vocab is None:
-        from .knowledge import load_knowledge
+@functools.cache
+def _shipped_vocabulary() -> Vocabulary:
+    from .knowledge import load_knowledge
 
-        vocab = load_knowledge().vocabulary
-        if info.context is not None:
-            info.context["vocab"] = vocab
-    return vocab
+    return load_knowledge().vocabulary
+
+
+def _vocab(info: ValidationInfo) -> Vocabulary:
+    """The vocabulary passed in the validation context, else the shipped one (loaded once)."""
+    vocab = (info.context or {}).get("vocab")
+    return vocab if vocab is not None else _shipped_vocabulary()
 
 
 def _vocab_call(fn: Any, *args: Any) -> Any:

@@ -95,6 +95,8 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
     organoid = {kb.active_ingredient(s.agent): s.result for s in profile.drug_sensitivity}
     active = {m.id for m in findings.mechanisms}
 
+    caution_members = {c.id: kb.expand(c.applies_to) for c in findings.cautions}
+
     def blocked(agent: str) -> bool:
         return agent in avoided or any(c in avoided for c in kb.classes_of(agent))
 
@@ -120,7 +122,8 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
                 reason=f"the tumour progressed on {', '.join(failed)}",
             ))
             continue
-        recs.append(_score(kb, profile, cand, findings, organoid, active, progressed))
+        recs.append(_score(kb, profile, cand, findings, organoid, active, progressed,
+                           caution_members))
     recs.sort(key=lambda r: (-r.score, EVIDENCE_LEVELS.index(r.evidence_level),
                              MATCH_LEVELS.index(r.tumour_match), r.id))
     ranked = [r.model_copy(update={"rank": i}) for i, r in enumerate(recs, start=1)]
@@ -128,7 +131,8 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
 
 
 def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
-           organoid: Mapping[str, str], active: set[str], progressed: set[str]) -> Recommendation:
+           organoid: Mapping[str, str], active: set[str], progressed: set[str],
+           caution_members: Mapping[str, set[str]]) -> Recommendation:
     spec = kb.rules_by_id[cand.rules[0]].then.option
     assert spec is not None
     agents = list(spec.agents)
@@ -139,7 +143,7 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
     cautions: list[str] = []
     members = set(agents) | {c for a in agents for c in kb.classes_of(a)}
     for caution in findings.cautions:
-        if members & kb.expand(caution.applies_to) or members & set(caution.applies_to):
+        if members & caution_members[caution.id]:
             cautions.append(f"{caution.id}: {caution.text}")
     # The backbone is the drug whose resistance the option sets out to reverse: that an active
     # mechanism blunts it is the premise of the option, not a caution against it.
