@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from regimen import Recommender
-from regimen.report import render
+from regimen.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 

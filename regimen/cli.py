@@ -2,25 +2,33 @@
 
 Exit codes: 0 success; 2 bad input or usage (the message names the file,
 field, line or value and the fix); 1 an internal fault or, for
-``knowledge lint``, a knowledge base with errors.
+``knowledge lint``, a knowledge base with errors. Each error class owns its
+exit code (:mod:`regimen.errors`).
+
+Everything heavy (the API, pydantic models, Jinja, the rule engine) is imported
+inside the commands, so ``regimen --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
 from .errors import InputError, RegimenError
+from .render import formats
+
+if TYPE_CHECKING:
+    from .api import Recommender
+    from .knowledge.base import KnowledgeBase
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,10 +38,12 @@ KNOWLEDGE_OPTION = click.option(
     help="Knowledge directory to use instead of the shipped one (validated the same way).")
 
 
-class UserError(click.ClickException):
-    """A user's mistake: printed without traceback, exit code 2."""
+class CommandError(click.ClickException):
+    """A regimen error, printed without traceback, exiting with the error's own code."""
 
-    exit_code = 2
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
 
 def _debug() -> bool:
@@ -49,10 +59,8 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except InputError as exc:
-            raise UserError(str(exc)) from None
         except RegimenError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CommandError(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as exc:  # an internal fault: short message, exit 1
@@ -66,10 +74,16 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _recommender(knowledge_dir: Path | None) -> Any:
+def _recommender(knowledge_dir: Path | None) -> Recommender:
     from .api import Recommender
 
     return Recommender(knowledge_dir)
+
+
+def _knowledge(knowledge_dir: Path | None) -> KnowledgeBase:
+    from .knowledge.loader import load_knowledge
+
+    return load_knowledge(knowledge_dir)
 
 
 def _parse_date(value: str | None, option: str) -> dt.date | None:
@@ -84,7 +98,7 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 
 def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
     """Write the finished text to --output atomically, or to stdout."""
-    from .documents import write_text_atomic
+    from .io.files import write_text_atomic
 
     if output is None:
         click.echo(text, nl=False)
@@ -97,21 +111,28 @@ def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-FORMAT_CHOICE = click.Choice(["txt", "md", "html", "json"])
+def format_option(document: str) -> Callable[[F], F]:
+    """--format with the choices the format registry gives for ``document``, default txt."""
+    return click.option("--format", "-f", "fmt", type=click.Choice(formats.names(document)),
+                        default="txt", show_default=True, help="Output format.")
 
 
-def output_options(what: str) -> Callable[[F], F]:
-    """--format and --output, shared by every command that writes a document."""
+def output_options(document: str, what: str) -> Callable[[F], F]:
+    """--format and --output, shared by every command that writes a document to a file."""
 
     def decorate(func: F) -> F:
         func = click.option(
             "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
             help=f"Write the {what} here (atomically) instead of standard output.")(func)
         return click.option(
-            "--format", "-f", "fmt", type=FORMAT_CHOICE, default=None,
+            "--format", "-f", "fmt", type=click.Choice(formats.names(document)), default=None,
             help="Output format. Default: from the --output extension, else txt.")(func)
 
     return decorate
+
+
+def _chosen(output: Path | None, fmt: str | None, document: str) -> str:
+    return formats.format_for(str(output) if output else None, fmt, document=document)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -133,7 +154,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("profile", metavar="PROFILE")
-@output_options("report")
+@output_options("report", "report")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="Show only the N best-ranked options.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
@@ -150,9 +171,9 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
       regimen evaluate patient.yaml --format html --output patient.html
       regimen evaluate patient.yaml --format json | jq '.recommendations[0]'
     """
-    from .report import format_for, render
+    from .render.jinja import render
 
-    chosen = format_for(str(output) if output else None, fmt)
+    chosen = _chosen(output, fmt, "report")
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
                                                   top=top)
     _emit(render(result, chosen), output, profile)
@@ -161,8 +182,7 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
 @cli.command()
 @click.argument("profile", metavar="PROFILE")
 @click.argument("item_id", metavar="[ID]", required=False)
-@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "md", "json"]), default="txt",
-              show_default=True, help="Output format.")
+@format_option("explain")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
               help="Explain the evaluation as of this date.")
 @KNOWLEDGE_OPTION
@@ -176,21 +196,15 @@ def explain(profile: str, item_id: str | None, fmt: str, as_of: str | None,
     mechanism id from the report; with no ID, every recommendation, avoid and
     caution is explained.
     """
-    from .report import render_template
-
     items = _recommender(knowledge_dir).explain(profile, item_id,
                                                 as_of=_parse_date(as_of, "--as-of"))
-    if fmt == "json":
-        click.echo(json.dumps([e.model_dump(mode="json") for e in items], indent=2,
-                              ensure_ascii=False))
-    else:
-        click.echo(render_template("explain", fmt, explanations=[e.model_dump() for e in items]),
-                   nl=False)
+    click.echo(formats.render_document("explain", fmt, items,
+                                       explanations=[e.model_dump() for e in items]), nl=False)
 
 
 @cli.command()
 @click.argument("profile", metavar="PROFILE")
-@output_options("timeline")
+@output_options("timeline", "timeline")
 @KNOWLEDGE_OPTION
 @handle_errors
 def timeline(profile: str, fmt: str | None, output: Path | None,
@@ -201,9 +215,7 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
     left the ranked list, what became to be avoided and which alerts fired,
     using only what was known on each date.
     """
-    from .report import format_for, render_template
-
-    chosen = format_for(str(output) if output else None, fmt)
+    chosen = _chosen(output, fmt, "timeline")
     rec = _recommender(knowledge_dir)
     show = sys.stderr.isatty()
 
@@ -212,11 +224,8 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
             click.echo(f"\revaluated {done}/{total} dates", err=True, nl=done == total)
 
     result = rec.timeline(profile, progress=progress)
-    if chosen == "json":
-        text = result.to_json()
-    else:
-        text = render_template("timeline", chosen, t=result.model_dump())
-    _emit(text, output, profile)
+    _emit(formats.render_document("timeline", chosen, result, t=result.model_dump()), output,
+          profile)
 
 
 @cli.command()
@@ -226,9 +235,9 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the patient profile."""
     from .profile import Profile
+    from .result import to_json
 
-    text = json.dumps(Profile.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
-    _emit(text, output)
+    _emit(to_json(Profile.model_json_schema()), output)
 
 
 @cli.group()
@@ -237,8 +246,7 @@ def knowledge() -> None:
 
 
 @knowledge.command("lint")
-@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt",
-              show_default=True, help="Output format.")
+@format_option("table")
 @KNOWLEDGE_OPTION
 @handle_errors
 def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
@@ -249,10 +257,10 @@ def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
     mechanisms nothing derives or addresses, options that can never fire, and
     rules that recommend what another rule avoids under the same conditions.
     """
-    from .knowledge import load_knowledge
-    from .lint import lint
+    from .result import to_json
+    from .tools.lint import lint
 
-    kb = load_knowledge(knowledge_dir)
+    kb = _knowledge(knowledge_dir)
     show = sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -263,9 +271,9 @@ def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
     problems = lint(kb, progress=progress)
     errors = [p for p in problems if p.level == "error"]
     if fmt == "json":
-        click.echo(json.dumps({"rules": len(kb.rules), "errors": len(errors),
-                               "warnings": len(problems) - len(errors),
-                               "problems": [p.model_dump() for p in problems]}, indent=2))
+        click.echo(to_json({"rules": len(kb.rules), "errors": len(errors),
+                            "warnings": len(problems) - len(errors),
+                            "problems": [p.model_dump() for p in problems]}), nl=False)
     else:
         for problem in problems:
             click.echo(problem.render())
@@ -278,15 +286,14 @@ def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
 @knowledge.command("list")
 @click.argument("what", type=click.Choice(["rules", "agents", "mechanisms", "sources"]),
                 default="rules")
-@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt",
-              show_default=True, help="Output format.")
+@format_option("table")
 @KNOWLEDGE_OPTION
 @handle_errors
 def knowledge_list(what: str, fmt: str, knowledge_dir: Path | None) -> None:
     """List rules, agents, mechanisms or sources."""
-    from .knowledge import load_knowledge
+    from .result import to_json
 
-    kb = load_knowledge(knowledge_dir)
+    kb = _knowledge(knowledge_dir)
     rows: list[dict[str, Any]]
     if what == "rules":
         rows = [{"id": r.id, "stage": r.stage, "file": kb.rule_files[r.id],
@@ -304,15 +311,14 @@ def knowledge_list(what: str, fmt: str, knowledge_dir: Path | None) -> None:
                  "sections": len(s.sections), "table_rows": sum(len(t.rows) for t in s.tables)}
                 for s in kb.sources.values()]
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(to_json(rows), nl=False)
         return
     for row in rows:
         click.echo("\t".join(str(v) for v in row.values()))
 
 
 @knowledge.command("coverage")
-@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt",
-              show_default=True, help="Output format.")
+@format_option("table")
 @click.option("--unaccounted", is_flag=True, help="Show only items neither encoded nor excluded.")
 @KNOWLEDGE_OPTION
 @handle_errors
@@ -322,12 +328,12 @@ def knowledge_coverage(fmt: str, unaccounted: bool, knowledge_dir: Path | None) 
     Items left out on purpose are listed in knowledge/exclusions.yaml (or
     knowledge/exclusions/*.yaml) with the reason.
     """
-    from .coverage import coverage
-    from .knowledge import load_knowledge
+    from .result import to_json
+    from .tools.coverage import coverage
 
-    report = coverage(load_knowledge(knowledge_dir))
+    report = coverage(_knowledge(knowledge_dir))
     if fmt == "json":
-        click.echo(json.dumps(report.model_dump(), indent=2, ensure_ascii=False))
+        click.echo(to_json(report), nl=False)
         return
     for source in report.sources:
         click.echo(f"{source.key}: {source.encoded} encoded, {source.excluded} excluded, "
@@ -345,7 +351,7 @@ def knowledge_coverage(fmt: str, unaccounted: bool, knowledge_dir: Path | None) 
 @click.option("--tumour", "--tumor", "tumour", metavar="TYPE", default=None,
               help="Order options by how closely their evidence matches this tumour type "
                    "(OncoTree code or name).")
-@output_options("summary")
+@output_options("summary", "summary")
 @KNOWLEDGE_OPTION
 @handle_errors
 def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
@@ -356,11 +362,9 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
     blunts and the options that address it, with evidence level, tumour type
     studied and citations; then what to avoid, the cautions and the tests.
     """
-    from .knowledge import load_knowledge
-    from .report import format_for, render_template
-    from .summary import summarise_knowledge
+    from .tools.summary import summarise_knowledge
 
-    kb = load_knowledge(knowledge_dir)
+    kb = _knowledge(knowledge_dir)
     code = None
     if tumour is not None:
         from .errors import VocabularyError
@@ -369,13 +373,10 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
             code = kb.vocabulary.tumour_code(tumour)
         except VocabularyError as exc:
             raise InputError(exc.message, field="--tumour", hint=exc.hint) from None
-    chosen = format_for(str(output) if output else None, fmt)
+    chosen = _chosen(output, fmt, "summary")
     summary = summarise_knowledge(kb, code)
-    if chosen == "json":
-        text = json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render_template("summary", chosen, s=summary.model_dump(mode="json"))
-    _emit(text, output)
+    _emit(formats.render_document("summary", chosen, summary,
+                                  s=summary.model_dump(mode="json")), output)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """One exception tree for regimen.
 
 Every message says what is wrong, where (file, field path, line when known) and
-how to fix it. The CLI maps :class:`InputError` to exit code 2 and anything else
-to exit code 1.
+how to fix it. Each class owns its exit code (``exit_code``), which the CLI
+uses: :class:`InputError` and its subclasses exit 2, anything else 1.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class KnowledgeError(InputError):
 
 
 class OutputError(InputError):
-    """A report cannot be written where the user asked."""
+    """A report cannot be written where the user asked (raised by :mod:`regimen.io.files`)."""
 
 
 class InternalError(RegimenError):

@@ -15,10 +15,10 @@ from typing import IO, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from .documents import Document, dotted, parse_text, read_document, read_stream
 from .errors import ProfileError, VocabularyError
+from .io.documents import Document, parse_text, read_document, read_stream, validation_error
+from .knowledge.vocabulary import Vocabulary, normalise_change
 from .models import Model
-from .vocab import Vocabulary, normalise_change
 
 MAX_LIST = 500
 """Longest list accepted anywhere in a profile (alterations of a large panel fit)."""
@@ -26,7 +26,7 @@ MAX_LIST = 500
 
 @functools.cache
 def _shipped_vocabulary() -> Vocabulary:
-    from .knowledge import load_knowledge
+    from .knowledge.loader import load_knowledge
 
     return load_knowledge().vocabulary
 
@@ -363,32 +363,6 @@ class Profile(Model):
         return alterations
 
 
-def _profile_error(exc: ValidationError, doc: Document) -> ProfileError:
-    errors = exc.errors()
-    first = errors[0]
-    loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
-    # pydantic adds the name of a failing validator function for "before" model validators
-    field = dotted(loc)
-    message = first["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    hint = None
-    if first["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        message = f"unknown key {loc[-1]!r}"
-        hint = f"allowed keys here: {', '.join(allowed)}" if allowed else None
-    elif first["type"] == "missing":
-        message = f"required field {loc[-1]!r} is missing"
-    elif first["type"] == "literal_error":
-        message = f"{first.get('input')!r} is not allowed; {message.lower()}"
-    elif "input" in first and first["type"] not in ("value_error", "assertion_error") and \
-            not isinstance(first["input"], dict | list):
-        message = f"{message} (got {first['input']!r})"
-    if len(errors) > 1:
-        message += f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]"
-    return ProfileError(message, source=doc.source, field=field, line=doc.line_of(loc), hint=hint)
-
-
 def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     model: Any = Profile
     for part in loc:
@@ -420,7 +394,7 @@ def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
     try:
         return Profile.model_validate(doc.data, context={"vocab": vocab})
     except ValidationError as exc:
-        raise _profile_error(exc, doc) from None
+        raise validation_error(exc, doc, ProfileError, allowed_keys=_allowed_keys) from None
     except RecursionError:  # pragma: no cover - bounded by MAX_DEPTH before this
         raise ProfileError("profile is nested too deeply", source=doc.source) from None
 

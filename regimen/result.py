@@ -1,4 +1,7 @@
-"""The result of an evaluation: pydantic models whose JSON is the public contract."""
+"""The output models: the result of an evaluation, whose JSON is the public contract.
+
+:func:`to_json` is the one JSON writer every command uses.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from .ctdna import CtdnaEvent
 from .models import Model
 
 SCHEMA_VERSION = 1
@@ -128,9 +130,32 @@ class PatientSummary(Model):
 
 
 class SeriesPoint(Model):
+    """One draw's value of a ctDNA series (or of an emergent variant's trajectory)."""
+
     date: dt.date
     value: float | None
     below_lod: bool
+
+
+class CtdnaEvent(Model):
+    """A ctDNA trend event (see :mod:`regimen.evaluate.ctdna`)."""
+
+    event: str
+    date: dt.date
+    gene: str | None = None
+    change: str | None = None
+    measure: str | None = None
+    value: float | None = None
+    baseline: float | None = None
+    nadir: float | None = None
+    nadir_date: dt.date | None = None
+    first_date: dt.date | None = None
+    confirmed: bool | None = None
+    during_agents: list[str] = []
+    lead_time_days: int | None = None
+    progression_date: dt.date | None = None
+    trajectory: list[SeriesPoint] = []
+    detail: str
 
 
 class Series(Model):
@@ -173,4 +198,17 @@ class Result(Model):
 
     def to_json(self) -> str:
         """Deterministic JSON: same input and knowledge -> byte-identical text."""
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return to_json(self)
+
+
+def to_json(data: Any) -> str:
+    """The one JSON writer: pydantic models and plain data, indented, UTF-8, final newline.
+
+    >>> to_json({"b": 1, "a": "é"})
+    '{\\n  "b": 1,\\n  "a": "é"\\n}\\n'
+    """
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

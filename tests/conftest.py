@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from regimen import Recommender, load_knowledge
+from regimen.io.resources import knowledge_dir
 from regimen.knowledge import KnowledgeBase
-from regimen.resources import knowledge_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from regimen import load_knowledge
 from regimen.cli import cli
-from regimen.documents import MAX_BYTES, parse_text
 from regimen.errors import InputError
+from regimen.io.documents import MAX_BYTES, parse_text
 from regimen.profile import profile_from_document, profile_from_text
 
 VOCAB = load_knowledge().vocabulary
@@ -127,7 +127,7 @@ JSONISH = st.recursive(
 @settings(max_examples=400, deadline=None)
 @given(JSONISH)
 def test_arbitrary_structures(data: Any) -> None:
-    from regimen.documents import Document
+    from regimen.io.documents import Document
 
     with contextlib.suppress(InputError):
         profile_from_document(Document(data, {}, "<fuzz>"), VOCAB)
@@ -136,7 +136,7 @@ def test_arbitrary_structures(data: Any) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(["type", "stage", "histology", "x"]), JSONISH, max_size=3))
 def test_arbitrary_tumour_sections(tumour: dict) -> None:
-    from regimen.documents import Document
+    from regimen.io.documents import Document
 
     with contextlib.suppress(InputError):
         profile_from_document(Document({"tumour": tumour}, {}, "<fuzz>"), VOCAB)

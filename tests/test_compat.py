@@ -9,7 +9,7 @@ import sys
 
 
 def test_experta_imports_and_alias_is_removed() -> None:
-    from regimen._compat import experta
+    from regimen.engine.experta._compat import experta
 
     assert hasattr(experta, "KnowledgeEngine")
     assert not hasattr(collections, "Mapping"), "the temporary alias must not leak"
@@ -25,7 +25,7 @@ def test_engine_builds_and_runs(recommender) -> None:
 def test_import_adds_no_root_logging_handler() -> None:
     code = (
         "import logging; before = list(logging.getLogger().handlers); "
-        "import regimen.engine; "
+        "import regimen.engine.experta.engine; "
         "assert logging.getLogger().handlers == before, logging.getLogger().handlers"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -36,7 +36,7 @@ def test_caller_logging_config_untouched() -> None:
     handler = logging.NullHandler()
     root.addHandler(handler)
     try:
-        from regimen._compat import load_experta
+        from regimen.engine.experta._compat import load_experta
 
         load_experta()
         assert handler in root.handlers

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from regimen.ctdna import derive_events
+from regimen.evaluate.ctdna import derive_events
 from regimen.profile import load_profile
 
 
@@ -175,6 +175,6 @@ def test_variant_listed_without_vaf_counts_as_detected_everywhere(kb, recommende
     kras = next(s for s in result.ctdna.series if s.name == "KRAS G12D")
     assert [(p.value, p.below_lod) for p in kras.points] == [(None, True), (None, False)]
     assert any(t.rule for t in result.trace if "alteration KRAS G12D [ctDNA]" in t.matched)
-    from regimen.report import render
+    from regimen.render import render
 
     assert "detected" in render(result, "txt")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regimen.report import render
+from regimen.render import render
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

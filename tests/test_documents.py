@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from regimen.documents import MAX_BYTES, MAX_DEPTH, parse_text, read_document, write_text_atomic
 from regimen.errors import InputError
+from regimen.io.documents import MAX_BYTES, MAX_DEPTH, parse_text, read_document
+from regimen.io.files import write_text_atomic
 
 
 def test_line_numbers_are_recorded() -> None:

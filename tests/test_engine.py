@@ -141,7 +141,7 @@ def test_dirty_tracking_matcher_gives_the_same_results_as_experta_stock(kb, monk
 
     from experta.matchers import ReteMatcher
 
-    from regimen import engine as engine_module
+    from regimen.engine.experta import engine as engine_module
 
     fast = Recommender(kb)
     monkeypatch.setattr(engine_module._BaseEngine, "__matcher__", ReteMatcher)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from regimen.report import render
+from regimen.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"

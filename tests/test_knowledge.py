@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from regimen.coverage import coverage
 from regimen.errors import KnowledgeError
+from regimen.io.resources import knowledge_dir
 from regimen.knowledge import load_knowledge
-from regimen.lint import lint
-from regimen.resources import knowledge_dir
+from regimen.tools.coverage import coverage
+from regimen.tools.lint import lint
 
 
 def test_shipped_knowledge_has_no_lint_errors(kb) -> None:
@@ -48,9 +48,9 @@ def test_named_false_for_classes_and_targets(kb) -> None:
 
 
 def test_option_agents_without_names_are_flagged_in_reports(recommender, kb) -> None:
-    from regimen.fixtures import FixtureBuilder
+    from regimen.tools.witness import WitnessBuilder
 
-    builder = FixtureBuilder(kb)
+    builder = WitnessBuilder(kb)
     rule = next(r for r in kb.rules if r.stage == "option" and r.then.option is not None
                 and any(not kb.agents[a].named for a in r.then.option.agents))
     result = recommender.evaluate(builder.for_rule(rule))

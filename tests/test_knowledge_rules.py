@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from regimen import load_knowledge
-from regimen.fixtures import FixtureBuilder
+from regimen.tools.witness import WitnessBuilder
 
 KB = load_knowledge()
-BUILDER = FixtureBuilder(KB)
+BUILDER = WitnessBuilder(KB)
 
 
 @pytest.mark.parametrize("rule_id", sorted(KB.rules_by_id))

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from regimen import Recommender, load_knowledge
 from regimen.knowledge import walk_conditions
-from regimen.report import render
+from regimen.render import render
 
 KB = load_knowledge()
 REC = Recommender(KB)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from regimen import Recommender
-from regimen.rank import tumour_match
+from regimen.evaluate.rank import tumour_match
 
 CITE = {"source": "gi-resistance-2025", "refs": [30], "where": "3.1.3"}
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,9 @@ from pathlib import Path
 import html5lib
 import pytest
 
-from regimen.report import FORMATS, compress_refs, format_for, render
+from regimen.render import render
+from regimen.render.formats import FORMATS, format_for
+from regimen.render.jinja import compress_refs
 from regimen.result import DISCLAIMER
 
 DATA = Path(__file__).parent / "data"

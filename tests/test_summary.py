@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from regimen.cli import cli
 from regimen.knowledge import Condition
-from regimen.summary import describe_condition, summarise_knowledge
+from regimen.tools.summary import summarise_knowledge
 
 
 def test_summary_lists_every_mechanism_and_option(kb) -> None:
@@ -33,10 +33,10 @@ def test_summary_for_a_tumour_orders_by_match(kb) -> None:
 def test_describe_condition() -> None:
     cond = Condition.model_validate({"not": {"alteration": {"gene": ["KRAS", "NRAS"],
                                                             "type": "any"}}})
-    assert describe_condition(cond) == "not (KRAS/NRAS tested)"
+    assert cond.describe() == "not (KRAS/NRAS tested)"
     cond = Condition.model_validate({"therapy": {"class": "anti-egfr-antibody",
                                                  "response": "PD"}})
-    assert describe_condition(cond) == "prior therapy anti-egfr-antibody with response PD"
+    assert cond.describe() == "prior therapy anti-egfr-antibody with response PD"
 
 
 def test_summary_cli_formats(tmp_path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from regimen.errors import VocabularyError
-from regimen.vocab import damerau, normalise_change
+from regimen.knowledge.vocabulary import damerau, normalise_change
 
 
 @pytest.mark.parametrize(

@@ -13,28 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import facts as F
+from ...knowledge.base import KnowledgeBase
+from ...knowledge.language import Rule
+from ..base import FactRecord, Firing
 from ._compat import experta
-from .compile import compile_rules
-from .knowledge import KnowledgeBase, Rule
+from .compile import compile_rules, from_fact, to_fact
 
 # experta's submodules, reached through the package imported by the compatibility shim
 Agenda: Any = experta.agenda.Agenda
 ReteMatcher: Any = experta.matchers.ReteMatcher
-
-
-@dataclass(frozen=True)
-class Firing:
-    """One rule firing: which rule, the facts it matched, what it derived."""
-
-    rule: str
-    stage: str
-    matched: tuple[Any, ...]
-    derived: Any
-
-    @property
-    def matched_text(self) -> list[str]:
-        return sorted(F.describe(f) for f in self.matched)
 
 
 class _TrackingAgenda(Agenda):
@@ -121,23 +108,24 @@ class _BaseEngine(_KnowledgeEngine):
             if not isinstance(f, experta.InitialFact)
         )
         derived = _derived_fact(rule)
-        self.declare(derived)  # an identical fact (a second match of the rule) is dropped
-        self.firings.append(
-            Firing(rule=rule_id, stage=rule.stage, matched=matched, derived=derived)
-        )
+        self.declare(to_fact(derived))  # an identical fact (a second match) is dropped
+        self.firings.append(Firing(rule=rule_id, stage=rule.stage,
+                                   matched=tuple(from_fact(f) for f in matched),
+                                   derived=derived))
 
 
-def _derived_fact(rule: Rule) -> Any:
+def _derived_fact(rule: Rule) -> FactRecord:
     then = rule.then
     if rule.stage == "mechanism":
-        return F.Mechanism(id=then.mechanism, confidence=then.confidence, rule=rule.id)
+        return FactRecord.of("Mechanism", id=then.mechanism, confidence=then.confidence,
+                             rule=rule.id)
     if rule.stage == "option":
-        return F.Option(id=rule.option_id, rule=rule.id)
+        return FactRecord.of("Option", id=rule.option_id, rule=rule.id)
     if rule.stage == "avoid":
-        return F.Avoid(rule=rule.id)
+        return FactRecord.of("Avoid", rule=rule.id)
     if rule.stage == "caution":
-        return F.Caution(id=rule.caution_id, rule=rule.id)
-    return F.Test(rule=rule.id)
+        return FactRecord.of("Caution", id=rule.caution_id, rule=rule.id)
+    return FactRecord.of("Test", rule=rule.id)
 
 
 @dataclass
@@ -158,11 +146,11 @@ class Engine:
     def rule_count(self) -> int:
         return len(self.kb.rules)
 
-    def run(self, facts: Iterable[Any]) -> list[Firing]:
+    def run(self, facts: Iterable[FactRecord]) -> list[Firing]:
         with self._lock:
             engine = self._engine
             engine.reset()
-            batch = list(facts)
+            batch = [to_fact(f) for f in facts]
             if batch:
                 engine.declare(*batch)
             engine.run()

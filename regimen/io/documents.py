@@ -1,4 +1,4 @@
-"""Read YAML and JSON documents safely and write files atomically.
+"""Read YAML and JSON documents safely, with a map from field path to line.
 
 YAML is composed node by node so that every value keeps its line number (for
 error messages), aliases are refused (no "billion laughs"), nesting depth and
@@ -8,18 +8,17 @@ overwriting each other.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from .errors import InputError
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MAX_BYTES = 1_000_000
 """Largest profile or knowledge file accepted (bytes), checked before parsing.
@@ -246,44 +245,42 @@ def read_stream(stream: IO[bytes], source: str = "<stdin>") -> Document:
     return parse_text(decode(raw, source), source)
 
 
-@contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[str]]:
-    """Write ``path`` via a temporary file in the same directory, then rename.
+_E = TypeVar("_E", bound=InputError)
 
-    An existing file is replaced only once the new content is complete; on any
-    error the temporary file is removed and the old file is left untouched.
+
+def validation_error(exc: ValidationError, doc: Document, error: type[_E], *,
+                     base: Path_ = (), context: str = "",
+                     allowed_keys: Callable[[Path_], list[str]] | None = None) -> _E:
+    """The one translation of a pydantic error into a located regimen error.
+
+    Names the file, the field path and its line, says what is wrong in words
+    (an unknown key with the keys allowed there, a missing field, a value not
+    in a list) and how many more problems the document has. ``base`` is the
+    path of the validated item inside the document; ``context`` prefixes the
+    message (e.g. ``rule 'crc.x'``).
     """
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError("directory does not exist", source=str(directory),
-                         hint="create it first or choose another --output path")
-    if path.is_dir():
-        raise InputError("is a directory; give a file name", source=str(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise InputError(f"cannot write here: {exc.strerror}", source=str(path),
-                         hint="choose a writable --output path") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    try:
-        with atomic_writer(path) as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", source=str(path),
-                         hint="choose a writable --output path") from None
+    errors = exc.errors()
+    first = errors[0]
+    inner = tuple(p for p in first["loc"] if isinstance(p, str | int))
+    loc = (*base, *inner)
+    message = first["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    hint = None
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+        allowed = allowed_keys(inner[:-1]) if allowed_keys is not None else []
+        hint = f"allowed keys here: {', '.join(allowed)}" if allowed else None
+    elif first["type"] == "missing":
+        message = f"required field {loc[-1]!r} is missing"
+    elif first["type"] == "literal_error":
+        message = f"{first.get('input')!r} is not allowed; {message.lower()}"
+    elif "input" in first and first["type"] not in ("value_error", "assertion_error") and \
+            not isinstance(first["input"], dict | list):
+        message = f"{message} (got {first['input']!r})"
+    if context:
+        message = f"{context}: {message}"
+    if len(errors) > 1:
+        message += f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]"
+    return error(message, source=doc.source, field=dotted(loc), line=doc.line_of(loc),
+                 hint=hint)

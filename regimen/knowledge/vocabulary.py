@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .errors import VocabularyError
+from ..errors import VocabularyError
 
 GENE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 AGENT_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")

@@ -6,9 +6,9 @@ matches the report it explains.
 
 from __future__ import annotations
 
-from .errors import InputError
-from .models import Model
-from .result import Result
+from ..errors import InputError
+from ..models import Model
+from ..result import Result
 
 
 class Step(Model):

@@ -9,11 +9,12 @@ by that match.
 
 from __future__ import annotations
 
-from .findings import citations_of
-from .knowledge import Condition, KnowledgeBase, Rule
-from .models import EVIDENCE_LEVELS, Model
-from .rank import MATCH_LEVELS, tumour_match
-from .result import DISCLAIMER, CitationOut
+from ..evaluate.findings import citations_of
+from ..evaluate.rank import MATCH_LEVELS, tumour_match
+from ..knowledge.base import KnowledgeBase
+from ..knowledge.language import Rule
+from ..models import EVIDENCE_LEVELS, Model
+from ..result import DISCLAIMER, CitationOut
 
 
 class SummaryOption(Model):
@@ -59,64 +60,8 @@ class EvidenceSummary(Model):
     disclaimer: str = DISCLAIMER
 
 
-def describe_condition(cond: Condition) -> str:
-    """A condition in words: ``expression ABCB1/ABCG2 high``."""
-    def alts(values: list[str] | None) -> str:
-        return "/".join(values or [])
-
-    if cond.tumour:
-        return f"tumour {alts(cond.tumour.codes)}"
-    if cond.alteration:
-        a = cond.alteration
-        what = alts(a.change) if a.change else (alts(a.type) if a.type else "altered")
-        where = {"tissue": " (tissue)", "ctdna": " (ctDNA)"}.get(a.origin, "")
-        return f"{alts(a.gene)} {'tested' if what == 'any' else what}{where}"
-    if cond.expression:
-        return f"{alts(cond.expression.gene)} expression {alts(cond.expression.level)}"
-    if cond.biomarker:
-        b = cond.biomarker
-        for op, sign in (("eq", "="), ("isin", "in"), ("ge", ">="), ("gt", ">"), ("le", "<="),
-                         ("lt", "<")):
-            value = getattr(b, op)
-            if value is not None:
-                shown = alts(value) if isinstance(value, list) else f"{value:g}" \
-                    if isinstance(value, float) else value
-                return f"{b.name} {sign} {shown}"
-    if cond.tme:
-        return f"TME {alts(cond.tme.any_of)}"
-    if cond.microbiome:
-        return f"microbiome {alts(cond.microbiome.taxon)} {alts(cond.microbiome.level)}"
-    if cond.therapy:
-        t = cond.therapy
-        what = alts(t.agent) or alts(t.klass) or "any therapy"
-        extra = f" with response {alts(t.response)}" if t.response else ""
-        if t.ongoing:
-            extra += " (ongoing)"
-        return f"prior therapy {what}{extra}"
-    if cond.ctdna:
-        c = cond.ctdna
-        subject = " ".join(x for x in (alts(c.gene), alts(c.change)) if x)
-        during = alts(c.during_agent) or alts(c.during_class)
-        return f"ctDNA {alts(c.event)}{' ' + subject if subject else ''}" + (
-            f" during {during}" if during else "")
-    if cond.sensitivity:
-        s = cond.sensitivity
-        return f"organoid {alts(s.agent) or alts(s.klass)} {alts(s.result)}"
-    if cond.condition:
-        return f"clinical {alts(cond.condition.any_of)}"
-    if cond.mechanism:
-        return f"mechanism {alts(cond.mechanism.any_of)}"
-    if cond.option:
-        return f"option {alts(cond.option.any_of)} proposed"
-    if cond.negate:
-        return f"not ({describe_condition(cond.negate)})"
-    if cond.any:
-        return "any of (" + "; ".join(describe_condition(c) for c in cond.any) + ")"
-    raise AssertionError("condition without kind")  # pragma: no cover
-
-
 def _when(rule: Rule) -> str:
-    return " and ".join(describe_condition(c) for c in rule.when)
+    return " and ".join(c.describe() for c in rule.when)
 
 
 def summarise_knowledge(kb: KnowledgeBase, tumour: str | None = None) -> EvidenceSummary:
@@ -143,7 +88,7 @@ def summarise_knowledge(kb: KnowledgeBase, tumour: str | None = None) -> Evidenc
     for option_id, rules in options_by_id.items():
         for rule in rules:
             for cond in rule.when:
-                if cond.mechanism:
+                if cond.mechanism is not None:
                     for mid in cond.mechanism.any_of:
                         addressed.setdefault(mid, set()).add(option_id)
 

@@ -21,6 +21,11 @@ Events (all with dates and values):
   later; with first date, trajectory and the agents running at the time;
 * ``single-draw`` - one draw only: no trend can be derived.
 
+This module is the only owner of ctDNA readings: trend events, the variants
+the rules see as ctDNA alterations (:func:`detected_variants`) and the series
+the report draws (:func:`series`) all read draws through :func:`variant_reading`
+and :func:`tumour_fraction_reading`.
+
 ``lead_time_days`` is set on an event when a therapy running at the event date
 later ended with progression (response PD): days from the ctDNA signal to the
 progression date.
@@ -31,33 +36,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .models import Model
-from .profile import CtdnaDraw, CtdnaSettings, Therapy
-
-
-class TrajectoryPoint(Model):
-    date: dt.date
-    value: float | None
-    below_lod: bool
-
-
-class CtdnaEvent(Model):
-    event: str
-    date: dt.date
-    gene: str | None = None
-    change: str | None = None
-    measure: str | None = None
-    value: float | None = None
-    baseline: float | None = None
-    nadir: float | None = None
-    nadir_date: dt.date | None = None
-    first_date: dt.date | None = None
-    confirmed: bool | None = None
-    during_agents: list[str] = []
-    lead_time_days: int | None = None
-    progression_date: dt.date | None = None
-    trajectory: list[TrajectoryPoint] = []
-    detail: str
+from ..profile import CtdnaDraw, CtdnaSettings, Therapy
+from ..result import CtdnaEvent, Series, SeriesPoint
 
 
 @dataclass(frozen=True)
@@ -128,6 +108,31 @@ def tracked_variants(draws: list[CtdnaDraw]) -> list[tuple[str, str | None]]:
     return keys
 
 
+def detected_variants(draws: list[CtdnaDraw],
+                      settings: CtdnaSettings) -> list[tuple[str, str | None]]:
+    """Tracked variants detected in at least one draw (the rules' ctDNA alterations)."""
+    return [key for key in tracked_variants(draws)
+            if any(variant_reading(d, key, settings).detected for d in draws)]
+
+
+def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
+    """The tumour fraction (when measured) and every tracked variant, draw by draw."""
+    out: list[Series] = []
+    fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
+    if any(reading is not None for _, reading in fractions):
+        out.append(Series(name="tumour fraction", points=[
+            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
+            for d, reading in fractions if reading is not None]))
+    for gene, change in tracked_variants(draws):
+        points = []
+        for d in draws:
+            reading = variant_reading(d, (gene, change), settings)
+            points.append(SeriesPoint(date=d.date, value=reading.shown,
+                                      below_lod=not reading.detected))
+        out.append(Series(name=f"{gene} {change}" if change else gene, points=points))
+    return out
+
+
 def _agents_on(therapies: list[Therapy], date: dt.date) -> list[str]:
     agents: list[str] = []
     for therapy in therapies:
@@ -194,7 +199,7 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
             value=first[1].shown,
             measure="vaf",
             during_agents=_agents_on(therapies, first[0]),
-            trajectory=[TrajectoryPoint(date=date, value=value.shown,
+            trajectory=[SeriesPoint(date=date, value=value.shown,
                                         below_lod=not value.detected)
                         for date, value in trajectory],
             detail=f"{name} absent at baseline ({baseline.date}, below {baseline_lod:g}) "

@@ -7,8 +7,8 @@ purpose are listed in ``knowledge/exclusions.yaml`` with the reason.
 
 from __future__ import annotations
 
-from .knowledge import KnowledgeBase
-from .models import Model
+from ..knowledge.base import KnowledgeBase
+from ..models import Model
 
 
 class CoverageItem(Model):

@@ -12,7 +12,7 @@ experta also calls ``logging.basicConfig()`` at import time, which would add a
 root handler to any program that imports regimen and print log messages twice.
 Handlers that appear on the root logger during the import are removed again.
 
-Only :mod:`regimen.engine` and :mod:`regimen.compile` import this module.
+Only the modules of :mod:`regimen.engine.experta` import this module.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def load_experta() -> ModuleType:
         if handler not in handlers_before:
             root.removeHandler(handler)
     if not hasattr(experta, "KnowledgeEngine"):  # pragma: no cover - defensive
-        raise ImportError("experta failed to import; see regimen/_compat.py")
+        raise ImportError("experta failed to import; see regimen/engine/experta/_compat.py")
     # Silence experta's own loggers unless a caller asks for them.
     for name in ("experta", "experta.watchers"):
         logging.getLogger(name).addHandler(logging.NullHandler())

@@ -1,7 +1,7 @@
 """Re-evaluate a patient as of each ctDNA draw and therapy change.
 
 Each point uses only what was known on that date (see
-:func:`regimen.api.restrict_to`) and is compared with the point before it:
+:func:`regimen.evaluate.asof.restrict_to`) and is compared with the point before it:
 mechanisms that appeared or resolved, options that entered or left the ranked
 list, agents newly to avoid, and the alerts (cautions, ctDNA events) that fired.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from .models import Model
-from .profile import Profile
-from .result import DISCLAIMER, Result
+from ..models import Model
+from ..profile import Profile
+from ..result import DISCLAIMER, Result, to_json
 
 
 class TimelinePoint(Model):
@@ -38,9 +38,7 @@ class Timeline(Model):
     disclaimer: str = DISCLAIMER
 
     def to_json(self) -> str:
-        import json
-
-        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+        return to_json(self)
 
 
 def change_dates(profile: Profile) -> dict[dt.date, list[str]]:

@@ -1,4 +1,4 @@
-"""Engine firings -> the derived findings (mechanisms, candidates, avoid, cautions, tests, trace).
+"""Firings -> the derived findings (mechanisms, candidates, avoid, cautions, tests, trace).
 
 Order never depends on firing order: everything is sorted on explicit keys.
 """
@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .engine import Firing
-from .knowledge import Citation, KnowledgeBase
-from .models import CONFIDENCE_LEVELS, STAGES
-from .result import AvoidOut, CautionOut, CitationOut, MechanismOut, TestOut, TraceEntry
+from ..engine.base import Firing
+from ..knowledge.base import KnowledgeBase
+from ..knowledge.language import Citation
+from ..models import CONFIDENCE_LEVELS, STAGES
+from ..result import AvoidOut, CautionOut, CitationOut, MechanismOut, TestOut, TraceEntry
+from .facts import describe
+
+
+def matched_text(firing: Firing) -> list[str]:
+    """The facts a firing matched, in words, sorted."""
+    return sorted(describe(f) for f in firing.matched)
 
 
 def citations_of(kb: KnowledgeBase, rule_ids: list[str]) -> list[CitationOut]:
@@ -83,7 +90,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         if firing.rule not in cand.rules:
             cand.rules.append(firing.rule)
         for fact in firing.matched:
-            if type(fact).__name__ == "Mechanism":
+            if fact.kind == "Mechanism":
                 cand.addresses.add(fact["id"])
                 cand.confidences.append(fact["confidence"])
         rule_conf = kb.rules_by_id[firing.rule].then.confidence
@@ -118,7 +125,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
                              citations=citations_of(kb, [rule_id])))
 
     trace = sorted(
-        (TraceEntry(rule=f.rule, stage=f.stage, matched=f.matched_text,
+        (TraceEntry(rule=f.rule, stage=f.stage, matched=matched_text(f),
                     derived=_derived_label(f)) for f in firings),
         key=lambda t: (STAGES.index(t.stage), t.rule, t.derived, t.matched),
     )
@@ -137,14 +144,14 @@ def _group_by_derived_id(firings: list[Firing]) -> tuple[dict[str, list[str]],
         rules.setdefault(derived_id, [])
         if firing.rule not in rules[derived_id]:
             rules[derived_id].append(firing.rule)
-        evidence.setdefault(derived_id, set()).update(firing.matched_text)
+        evidence.setdefault(derived_id, set()).update(matched_text(firing))
     return rules, evidence
 
 
 def _merge(firings: list[Firing]) -> dict[str, list[str]]:
     out: dict[str, set[str]] = {}
     for firing in firings:
-        out.setdefault(firing.rule, set()).update(firing.matched_text)
+        out.setdefault(firing.rule, set()).update(matched_text(firing))
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 

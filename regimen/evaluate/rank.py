@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..knowledge.base import KnowledgeBase
+from ..models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
+from ..profile import Profile
+from ..result import Dropped, Recommendation
 from .findings import Candidate, Findings, citations_of
-from .knowledge import KnowledgeBase
-from .models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
-from .profile import Profile
-from .result import Dropped, Recommendation
 
 EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (50, 45, 38, 34, 30, 26, 14, 10, 6), strict=True))
 MATCH_LEVELS = ("exact", "same-organ", "gi-general", "pan-tumour", "other-gi", "non-gi")
@@ -46,6 +46,26 @@ CONFIDENCE_POINTS = dict(zip(CONFIDENCE_LEVELS, (10, 6, 3), strict=True))
 PER_MECHANISM = 4
 ORGANOID_POINTS = {"sensitive": 8, "intermediate": 0, "resistant": -12}
 PER_CAUTION = -4
+
+SCORE_PARTS = {
+    "evidence": "evidence",
+    "tumour_match": "tumour match",
+    "confidence": "confidence",
+    "mechanisms_addressed": "mechanisms addressed",
+    "organoid": "organoid",
+    "cautions": "cautions",
+}
+"""Score part -> its label in reports, in the order reports show them."""
+
+MATCH_TEXT = {
+    "exact": "same tumour type",
+    "same-organ": "same organ system",
+    "gi-general": "GI tumours in general",
+    "pan-tumour": "solid tumours across types",
+    "other-gi": "another GI tumour type",
+    "non-gi": "outside the GI tract",
+}
+"""Tumour-match level -> its words in reports."""
 
 
 def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) -> str:

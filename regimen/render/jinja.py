@@ -1,4 +1,4 @@
-"""Render results through Jinja templates (txt, md, html) or as JSON.
+"""The Jinja environment, its filters, and the evaluation report.
 
 Templates only format: every value they show is computed here or in the
 library. HTML is autoescaped; every template uses StrictUndefined, so a
@@ -7,37 +7,16 @@ missing value is an error, never an empty string.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import jinja2
 
+from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
+from ..io.resources import templates_dir
+from ..result import DISCLAIMER, Result
 from .chart import ctdna_chart
-from .errors import InputError
-from .resources import templates_dir
-from .result import DISCLAIMER, Result
-
-FORMATS: tuple[str, ...] = ("txt", "md", "html", "json")
-EXTENSIONS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-              ".json": "json"}
-
-SCORE_PARTS = {
-    "evidence": "evidence",
-    "tumour_match": "tumour match",
-    "confidence": "confidence",
-    "mechanisms_addressed": "mechanisms addressed",
-    "organoid": "organoid",
-    "cautions": "cautions",
-}
-
-MATCH_TEXT = {
-    "exact": "same tumour type",
-    "same-organ": "same organ system",
-    "gi-general": "GI tumours in general",
-    "pan-tumour": "solid tumours across types",
-    "other-gi": "another GI tumour type",
-    "non-gi": "outside the GI tract",
-}
+from .formats import FORMATS, render_document
 
 
 def compress_refs(refs: Iterable[int]) -> str:
@@ -95,7 +74,7 @@ _ENVS: dict[bool, jinja2.Environment] = {}
 
 
 def environment(fmt: str) -> jinja2.Environment:
-    autoescape = fmt == "html"
+    autoescape = FORMATS[fmt].autoescape
     if autoescape not in _ENVS:
         _ENVS[autoescape] = _environment(autoescape)
     return _ENVS[autoescape]
@@ -105,14 +84,13 @@ def render_template(name: str, fmt: str, **context: Any) -> str:
     return environment(fmt).get_template(f"{name}.{fmt}.j2").render(**context)
 
 
-def render(result: Result, fmt: str) -> str:
-    """A full evaluation report in ``fmt`` (txt, md, html or json)."""
-    check_format(fmt)
-    if fmt == "json":
-        return result.to_json()
+def render(result: Result, fmt: str = "txt") -> str:
+    """A full evaluation report in ``fmt`` (see :mod:`regimen.render.formats`)."""
+    if fmt not in FORMATS or not FORMATS[fmt].templated:
+        return render_document("report", fmt, result)
     data = result.to_dict()
     chart = ctdna_chart(result) if fmt == "html" else None
-    return render_template("report", fmt, r=data, chart=chart, table=ctdna_table(data))
+    return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
 def ctdna_table(data: dict[str, Any]) -> dict[str, Any]:
@@ -134,22 +112,3 @@ def ctdna_table(data: dict[str, Any]) -> dict[str, Any]:
                 cells.append(f"{point['value']:g}")
         rows.append({"date": date, "cells": cells})
     return {"columns": [s["name"] for s in series], "rows": rows}
-
-
-def check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}", field="--format",
-                         hint=f"choose one of {', '.join(FORMATS)}")
-
-
-def format_for(path: str | None, explicit: str | None,
-               default: Callable[[], str] = lambda: "txt") -> str:
-    """The explicit format, else the output file's extension, else the default."""
-    if explicit:
-        check_format(explicit)
-        return explicit
-    if path:
-        for ext, fmt in EXTENSIONS.items():
-            if path.lower().endswith(ext):
-                return fmt
-    return default()

@@ -12,8 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .knowledge import CTDNA_EVENTS, Citation, Condition, KnowledgeBase, Rule, walk_conditions
-from .models import Model
+from ..knowledge.base import KnowledgeBase
+from ..knowledge.conditions import Condition, walk_conditions
+from ..knowledge.language import Citation, Rule
+from ..models import Model
+
+
+def _unknown(values: list[str] | None, allowed: set[str] | tuple[str, ...]) -> list[str]:
+    return sorted(v for v in (values or []) if v not in allowed)
 
 
 class Problem(Model):
@@ -115,68 +121,17 @@ def _check_citation(ctx: _Ctx, rule: Rule, cite: Citation) -> Iterator[Problem]:
                               "(the review cites none for this statement)")
 
 
-def _unknown(values: list[str] | None, allowed: set[str] | tuple[str, ...]) -> list[str]:
-    return sorted(v for v in (values or []) if v not in allowed)
-
-
 def _check_condition(ctx: _Ctx, rule: Rule, cond: Condition) -> Iterator[Problem]:
-    kb = ctx.kb
-    vocab = kb.vocabulary
+    """The condition kind's own checks: where it may be used, and every name it uses."""
     file = ctx.file_of(rule)
-    genes = set(vocab.genes)
-
-    def err(message: str) -> Problem:
-        return Problem(level="error", file=file, rule=rule.id, message=message)
-
-    checks: list[tuple[str, list[str]]] = []
-    if cond.tumour:
-        checks.append(("tumour type", _unknown(cond.tumour.codes, set(vocab.tumours))))
-    if cond.alteration:
-        checks.append(("gene", _unknown(cond.alteration.gene, genes)))
-        checks.append(("alteration type", _unknown(
-            cond.alteration.type, (*vocab.alteration_types, "any"))))
-    if cond.expression:
-        checks.append(("gene", _unknown(cond.expression.gene, genes)))
-        checks.append(("expression level", _unknown(cond.expression.level, vocab.levels)))
-    if cond.biomarker and cond.biomarker.name == "msi":
-        values = [cond.biomarker.eq] if cond.biomarker.eq else (cond.biomarker.isin or [])
-        checks.append(("MSI value", _unknown(values, vocab.msi_values)))
-    if cond.tme:
-        checks.append(("TME term", _unknown(cond.tme.any_of, set(vocab.tme))))
-    if cond.microbiome:
-        checks.append(("microbiome term", _unknown(cond.microbiome.taxon, set(vocab.microbiome))))
-        checks.append(("microbiome level", _unknown(cond.microbiome.level,
-                                                    vocab.microbiome_levels)))
-    if cond.therapy:
-        checks.append(("agent", _unknown(cond.therapy.agent, set(kb.agents))))
-        checks.append(("agent class", _unknown(cond.therapy.klass, set(kb.agents))))
-        checks.append(("response", _unknown(cond.therapy.response, vocab.responses)))
-    if cond.ctdna:
-        checks.append(("ctDNA event", _unknown(cond.ctdna.event, CTDNA_EVENTS)))
-        checks.append(("gene", _unknown(cond.ctdna.gene, genes)))
-        checks.append(("agent", _unknown(cond.ctdna.during_agent, set(kb.agents))))
-        checks.append(("agent class", _unknown(cond.ctdna.during_class, set(kb.agents))))
-    if cond.sensitivity:
-        checks.append(("agent", _unknown(cond.sensitivity.agent, set(kb.agents))))
-        checks.append(("agent class", _unknown(cond.sensitivity.klass, set(kb.agents))))
-        checks.append(("organoid result", _unknown(cond.sensitivity.result,
-                                                   vocab.sensitivity_results)))
-    if cond.condition:
-        checks.append(("clinical condition", _unknown(cond.condition.any_of,
-                                                      set(vocab.conditions))))
-    if cond.mechanism:
-        checks.append(("mechanism", _unknown(cond.mechanism.any_of, set(kb.mechanisms))))
-        if rule.stage == "mechanism":
-            yield err("a mechanism rule may not depend on another mechanism (stages run in "
-                      "order: evidence -> mechanism -> option -> avoid/caution -> test)")
-    if cond.option:
-        option_ids = {r.option_id for r in kb.rules if r.stage == "option"}
-        checks.append(("option id", _unknown(cond.option.any_of, option_ids)))
-        if rule.stage in ("mechanism", "option"):
-            yield err("only avoid, caution and test rules may depend on options")
+    errors, checks = cond.spec.check(ctx.kb, rule.stage)
+    for message in errors:
+        yield Problem(level="error", file=file, rule=rule.id, message=message)
     for what, bad in checks:
         if bad:
-            yield err(f"unknown {what}: {', '.join(bad)} (add it to the vocabulary or fix it)")
+            yield Problem(level="error", file=file, rule=rule.id,
+                          message=f"unknown {what}: {', '.join(bad)} "
+                                  "(add it to the vocabulary or fix it)")
 
 
 def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
@@ -220,7 +175,7 @@ def _check_mechanisms(kb: KnowledgeBase) -> Iterator[Problem]:
     for rule in kb.rules:
         if rule.stage == "option":
             for cond in walk_conditions(rule.when):
-                if cond.mechanism:
+                if cond.mechanism is not None:
                     addressed.update(cond.mechanism.any_of)
     for mechanism in kb.mechanisms.values():
         bad = _unknown(mechanism.blunts, set(kb.agents))
@@ -261,13 +216,13 @@ def _check_option_consistency(ctx: _Ctx) -> Iterator[Problem]:
 def _check_firing(ctx: _Ctx,
                   progress: Callable[[int, int], None] | None = None) -> Iterator[Problem]:
     """Build each rule's fixture profile and check that the rule fires on it."""
-    from .api import Recommender
-    from .errors import InputError
-    from .fixtures import FixtureBuilder
+    from ..api import Recommender
+    from ..errors import InputError
+    from .witness import WitnessBuilder
 
     kb = ctx.kb
     recommender = Recommender(kb)
-    builder = FixtureBuilder(kb)
+    builder = WitnessBuilder(kb)
     ordered = sorted(kb.rules, key=lambda r: r.id)
     for done, rule in enumerate(ordered, start=1):
         if progress is not None:

@@ -1,0 +1,185 @@
+"""Knowledge rules -> experta ``Rule`` objects, and facts to and from experta.
+
+The only place where conditions become experta patterns: one entry per
+condition kind in :data:`COMPILERS`. Predicates are built by
+factory functions (a closure created in a loop would otherwise see the loop's
+last value) and guard their input types, so a value of the wrong type never
+raises in the middle of a run. "One of these values" is a single ``P`` over a
+frozenset, never OR-ed literals (which expand combinatorially).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...knowledge.base import KnowledgeBase
+from ...knowledge.conditions import AlterationCond, BiomarkerCond, Condition
+from ...knowledge.language import Rule
+from ..base import FactRecord
+from ._compat import experta
+
+P = experta.P
+L = experta.L
+NOT = experta.NOT
+OR = experta.OR
+
+SALIENCE = {"mechanism": 500, "option": 400, "avoid": 300, "caution": 200, "test": 100}
+"""Stages fire in this order: each reads only what the stages before produced."""
+
+
+def one_of(values: list[str] | tuple[str, ...] | set[str]) -> Any:
+    allowed = frozenset(values)
+
+    def test(value: Any) -> bool:
+        return isinstance(value, str) and value in allowed
+
+    return P(test)
+
+
+def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
+    banned = frozenset(values)
+
+    def test(value: Any) -> bool:
+        return isinstance(value, str) and value not in banned
+
+    return P(test)
+
+
+def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
+    wanted = frozenset(values)
+
+    def test(value: Any) -> bool:
+        return isinstance(value, tuple) and any(v in wanted for v in value)
+
+    return P(test)
+
+
+def compare(op: str, bound: float | str | list[str]) -> Any:
+    def test(value: Any) -> bool:
+        if op in ("eq", "isin"):
+            options = bound if isinstance(bound, list) else [bound]
+            return isinstance(value, str) and value in options
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        assert isinstance(bound, int | float)
+        return {
+            "ge": value >= bound,
+            "gt": value > bound,
+            "le": value <= bound,
+            "lt": value < bound,
+        }[op]
+
+    return P(test)
+
+
+_FACT_CLASSES: dict[str, Any] = {}
+
+
+def fact_class(kind: str) -> Any:
+    """The experta ``Fact`` subclass for a fact kind (``"Alteration"``), made once."""
+    found = _FACT_CLASSES.get(kind)
+    if found is None:
+        found = _FACT_CLASSES[kind] = type(kind, (experta.Fact,), {})
+    return found
+
+
+def to_fact(record: FactRecord) -> Any:
+    return fact_class(record.kind)(**record.as_dict())
+
+
+def from_fact(fact: Any) -> FactRecord:
+    return FactRecord(type(fact).__name__, tuple(
+        (k, v) for k, v in fact.as_dict().items() if not isinstance(k, int)))
+
+
+Compile = Callable[[Condition], Any]
+"""Compiles a nested condition (for ``not`` and ``any``)."""
+
+
+def _fields(spec: Any, table: list[tuple[str, str, Callable[[Any], Any]]]) -> dict[str, Any]:
+    """Spec attributes that are set -> matchers on the fact fields they map to."""
+    fields: dict[str, Any] = {}
+    for attribute, fact_field, matcher in table:
+        value = getattr(spec, attribute)
+        if value is not None and value != []:
+            fields[fact_field] = matcher(value)
+    return fields
+
+
+def _alteration(spec: AlterationCond, _: Compile) -> Any:
+    fields: dict[str, Any] = {"gene": one_of(spec.gene)}
+    if spec.change:
+        fields["change"] = one_of(spec.change)
+    if spec.type == ["any"]:
+        pass  # tested at all, whatever the result (wild-type included)
+    elif spec.type:
+        fields["type"] = one_of(spec.type)
+    else:
+        fields["type"] = not_one_of(["wild-type"])
+    if spec.origin != "any":
+        fields["origin"] = L(spec.origin)
+    return fact_class(spec.fact or "")(**fields)
+
+
+def _biomarker(spec: BiomarkerCond, _: Compile) -> Any:
+    op, bound = spec.test
+    return fact_class("Biomarker")(name=L(spec.name), value=compare(op, bound))
+
+
+COMPILERS: dict[str, Callable[[Any, Compile], Any]] = {
+    "tumour": lambda s, _: fact_class("Tumour")(lineage=any_in(s.codes)),
+    "alteration": _alteration,
+    "expression": lambda s, _: fact_class("Expression")(gene=one_of(s.gene),
+                                                        level=one_of(s.level)),
+    "biomarker": _biomarker,
+    "tme": lambda s, _: fact_class("Tme")(feature=one_of(s.any_of)),
+    "microbiome": lambda s, _: fact_class("Microbe")(taxon=one_of(s.taxon),
+                                                     level=one_of(s.level)),
+    "therapy": lambda s, _: fact_class("Therapy")(**_fields(s, [
+        ("agent", "agent", one_of), ("klass", "classes", any_in),
+        ("response", "response", one_of), ("ongoing", "ongoing", L)])),
+    "ctdna": lambda s, _: fact_class("Ctdna")(**_fields(s, [
+        ("event", "event", one_of), ("gene", "gene", one_of), ("change", "change", one_of),
+        ("during_agent", "during_agents", any_in), ("during_class", "during_classes", any_in),
+        ("confirmed", "confirmed", L)])),
+    "sensitivity": lambda s, _: fact_class("Sensitivity")(**_fields(s, [
+        ("result", "result", one_of), ("agent", "agent", one_of),
+        ("klass", "classes", any_in)])),
+    "condition": lambda s, _: fact_class("Clinical")(condition=one_of(s.any_of)),
+    "mechanism": lambda s, _: fact_class("Mechanism")(id=one_of(s.any_of)),
+    "option": lambda s, _: fact_class("Option")(id=one_of(s.any_of)),
+    "not": lambda s, compile_: NOT(compile_(s.root)),
+    "any": lambda s, compile_: OR(*(compile_(c) for c in s.root)),
+}
+"""Condition kind -> its experta pattern. Every kind in the registry has an entry."""
+
+
+def compile_condition(cond: Condition) -> Any:
+    return COMPILERS[cond.kind](cond.spec, compile_condition)
+
+
+def compile_rule(rule: Rule, kb: KnowledgeBase, action: Callable[..., None]) -> Any:
+    """One knowledge rule -> one experta Rule whose action calls ``action``."""
+    patterns = [compile_condition(c) for c in rule.when]
+    if all(c.kind == "not" for c in rule.when):
+        patterns.insert(0, experta.InitialFact())
+    return experta.Rule(*patterns, salience=SALIENCE[rule.stage])(action)
+
+
+def make_action(rule_id: str) -> Callable[..., None]:
+    """Factory: binds ``rule_id`` now, not at call time."""
+
+    def fire(engine: Any) -> None:
+        engine.fired(rule_id)
+
+    fire.__name__ = f"rule_{rule_id}"
+    return fire
+
+
+def compile_rules(kb: KnowledgeBase) -> dict[str, Any]:
+    """Class attributes for a KnowledgeEngine subclass, one per rule, in id order."""
+    members: dict[str, Any] = {}
+    for number, rule in enumerate(sorted(kb.rules, key=lambda r: r.id)):
+        members[f"r{number:05d}"] = compile_rule(rule, kb, make_action(rule.id))
+    return members

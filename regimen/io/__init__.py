@@ -1,0 +1,1 @@
+"""Input and output plumbing: safe documents, atomic files, shipped resources."""

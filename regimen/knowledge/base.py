@@ -1,0 +1,108 @@
+"""The loaded knowledge base: rules, agents, mechanisms, sources and vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conditions import walk_conditions
+from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .vocabulary import Vocabulary
+
+
+class KnowledgeBase:
+    """Everything under one knowledge directory, validated."""
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        manifest: Manifest,
+        sources: dict[str, Source],
+        vocabulary: Vocabulary,
+        agents: dict[str, Agent],
+        mechanisms: dict[str, Mechanism],
+        rules: list[Rule],
+        rule_files: dict[str, str],
+        exclusions: list[Exclusion],
+        digest: str,
+    ) -> None:
+        self.root = root
+        self.manifest = manifest
+        self.sources = sources
+        self.vocabulary = vocabulary
+        self.agents = agents
+        self.mechanisms = mechanisms
+        self.rules = rules
+        self.rule_files = rule_files
+        self.exclusions = exclusions
+        self.digest = digest
+        self.rules_by_id = {rule.id: rule for rule in rules}
+        self._used_genes: set[str] | None = None
+        self._used_agents: set[str] | None = None
+        self._members: dict[str, set[str]] = {}
+        for agent in agents.values():
+            for klass in agent.classes:
+                self._members.setdefault(klass, set()).add(agent.id)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def members_of(self, agent_or_class: str) -> set[str]:
+        """A class id -> the agents in it (and itself); an agent id -> itself."""
+        return {agent_or_class} | self._members.get(agent_or_class, set())
+
+    def expand(self, ids: list[str] | tuple[str, ...]) -> set[str]:
+        out: set[str] = set()
+        for item in ids:
+            out |= self.members_of(item)
+        return out
+
+    def active_ingredient(self, agent: str) -> str:
+        """``nab-paclitaxel`` -> ``paclitaxel``: formulations share their drug's history."""
+        found = self.agents.get(agent)
+        return found.formulation_of if found is not None and found.formulation_of else agent
+
+    def classes_of(self, agent: str) -> tuple[str, ...]:
+        """The classes an agent belongs to; a class or target id belongs to itself too."""
+        found = self.agents.get(agent)
+        if found is None:
+            return ()
+        if found.kind in ("class", "target"):
+            return (agent, *found.classes)
+        return tuple(found.classes)
+
+    def used_genes(self) -> set[str]:
+        """Genes any rule names (computed once; the knowledge base does not change)."""
+        if self._used_genes is None:
+            self._used_genes = self._collect_used_genes()
+        return set(self._used_genes)
+
+    def used_agents(self) -> set[str]:
+        """Agents any rule or mechanism names, classes expanded (computed once)."""
+        if self._used_agents is None:
+            self._used_agents = self._collect_used_agents()
+        return set(self._used_agents)
+
+    def _collect_used_genes(self) -> set[str]:
+        genes: set[str] = set()
+        for rule in self.rules:
+            for cond in walk_conditions(rule.when):
+                genes |= cond.spec.genes()
+        return genes
+
+    def _collect_used_agents(self) -> set[str]:
+        agents: set[str] = set()
+        for rule in self.rules:
+            for cond in walk_conditions(rule.when):
+                agents |= self.expand(sorted(cond.spec.agents()))
+            then = rule.then
+            if then.option:
+                agents |= self.expand(then.option.agents)
+            if then.avoid:
+                agents |= self.expand(then.avoid.agents)
+            if then.caution:
+                agents |= self.expand(then.caution.applies_to)
+        for mechanism in self.mechanisms.values():
+            agents |= self.expand(mechanism.blunts)
+        return agents

@@ -1,0 +1,183 @@
+"""The rule language: rules, their outcomes, citations, sources, agents, mechanisms.
+
+The condition kinds a rule's ``when:`` lists live in
+:mod:`regimen.knowledge.conditions`. Every model forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS, STAGES, Model
+from .conditions import Condition
+
+StrList = list[str]
+
+
+# --------------------------------------------------------------------------- sources
+class Section(Model):
+    id: str
+    title: str
+
+
+class TableRow(Model):
+    row: int
+    summary: str
+    refs: list[int] = []
+
+
+class Table(Model):
+    id: str  # "Table 1"
+    title: str
+    rows: list[TableRow]
+
+
+class Source(Model):
+    key: str
+    title: str
+    citation: str
+    seed_file: str
+    has_reference_list: bool
+    max_ref: int = Field(ge=1)
+    references: dict[int, str] = {}
+    sections: list[Section] = []
+    tables: list[Table] = []
+
+    def locator_ids(self) -> set[str]:
+        ids = {s.id for s in self.sections}
+        for table in self.tables:
+            ids.add(table.id)
+            ids.update(f"{table.id} row {r.row}" for r in table.rows)
+        return ids
+
+
+class Citation(Model):
+    source: str
+    refs: list[int] = []
+    where: str = Field(min_length=1)
+
+    @property
+    def locators(self) -> list[str]:
+        """``"4.1; Table 1 row 2"`` -> ``["4.1", "Table 1 row 2"]``."""
+        return [part.strip() for part in self.where.split(";") if part.strip()]
+
+
+# --------------------------------------------------------------------------- agents, mechanisms
+class Agent(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    name: str
+    kind: Literal["drug", "class", "target", "procedure", "biologic", "device"]
+    named: bool = True
+    classes: StrList = []
+    targets: StrList = []
+    synonyms: StrList = []
+    formulation_of: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _named_consistent(self) -> Agent:
+        if self.kind in ("class", "target") and self.named:
+            raise ValueError(
+                f"agent {self.id!r} is a {self.kind}: set 'named: false' "
+                "(no specific agent is named)"
+            )
+        return self
+
+
+class Mechanism(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    label: str
+    category: str
+    blunts: StrList = []
+    description: str | None = None
+
+
+# --------------------------------------------------------------------------- rule outcomes
+class OptionSpec(Model):
+    id: str | None = None
+    label: str
+    agents: StrList = Field(min_length=1)
+    backbone: StrList = []
+    strategy: str
+    evidence: Literal[EVIDENCE_LEVELS]  # type: ignore[valid-type]
+    studied_in: StrList = Field(min_length=1)
+    response_rate: str | None = None
+    rechallenge: StrList = []
+    note: str | None = None
+
+
+class AvoidSpec(Model):
+    agents: StrList = Field(min_length=1)
+    reason: str
+
+
+class CautionSpec(Model):
+    id: str | None = None
+    text: str
+    applies_to: StrList = []
+
+
+class TestSpec(Model):
+    test: str
+    why: str
+
+
+class Then(Model):
+    mechanism: str | None = None
+    confidence: Literal[CONFIDENCE_LEVELS] | None = None  # type: ignore[valid-type]
+    option: OptionSpec | None = None
+    avoid: AvoidSpec | None = None
+    caution: CautionSpec | None = None
+    test: TestSpec | None = None
+    note: str | None = None
+
+
+class Rule(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*(\.[a-z0-9][a-z0-9\-]*)+$")
+    stage: Literal[STAGES]  # type: ignore[valid-type]
+    description: str | None = None
+    when: list[Condition] = Field(min_length=1)
+    then: Then
+    cite: list[Citation] = Field(min_length=1)
+
+    @field_validator("cite", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _then_matches_stage(self) -> Rule:
+        given = [k for k in ("mechanism", "option", "avoid", "caution", "test")
+                 if getattr(self.then, k) is not None]
+        if given != [self.stage]:
+            raise ValueError(
+                f"a {self.stage!r} rule's 'then' must give '{self.stage}' and nothing else "
+                f"of mechanism/option/avoid/caution/test; got {given or 'none'}"
+            )
+        if self.stage == "mechanism" and self.then.confidence is None:
+            raise ValueError("a mechanism rule needs 'then.confidence' (high, moderate or low)")
+        return self
+
+    @property
+    def option_id(self) -> str:
+        assert self.then.option is not None
+        return self.then.option.id or self.id
+
+    @property
+    def caution_id(self) -> str:
+        assert self.then.caution is not None
+        return self.then.caution.id or self.id
+
+
+class Exclusion(Model):
+    source: str
+    where: str
+    reason: str
+
+
+class Manifest(Model):
+    name: str
+    version: str
+    description: str | None = None

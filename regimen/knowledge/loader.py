@@ -1,0 +1,239 @@
+"""Load and validate a knowledge directory.
+
+Files under ``knowledge/``: ``manifest.yaml``, ``sources.yaml``,
+``vocabulary.yaml`` (and ``vocabulary/*.yaml``), ``agents.yaml``,
+``mechanisms.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
+validated with ``extra="forbid"``; a broken file is reported with its path, the
+rule id and the field. Cross-reference checks live in :mod:`regimen.tools.lint`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from ..errors import KnowledgeError
+from ..io.documents import Document, read_document, validation_error
+from ..io.resources import knowledge_dir
+from ..models import Model
+from .base import KnowledgeBase
+from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .vocabulary import TumourType, Vocabulary
+
+StrList = list[str]
+
+
+_M = TypeVar("_M", Agent, Mechanism)
+
+
+def _load_entries(docs: list[Document], key: str, model: type[_M]) -> dict[str, _M]:
+    """Entries with an ``id`` under ``key`` across one or more files; ids must be unique."""
+    entries: dict[str, _M] = {}
+    for doc in docs:
+        for i, item in enumerate(_expect_list(doc, key)):
+            try:
+                entry = model.model_validate(item)
+            except ValidationError as exc:
+                raise validation_error(exc, doc, KnowledgeError, base=(key, i)) from None
+            if entry.id in entries:
+                raise KnowledgeError(f"duplicate {key[:-1]} id {entry.id!r}", source=doc.source,
+                                     line=doc.line_of((key, i)))
+            entries[entry.id] = entry
+    return entries
+
+
+def _split_files(root: Path, name: str) -> list[Path]:
+    """``name.yaml`` then, sorted, ``name/*.yaml`` (a kind may be split by theme)."""
+    extra = sorted((root / name).glob("*.yaml")) if (root / name).is_dir() else []
+    return [root / f"{name}.yaml", *extra]
+
+
+def _read(path: Path) -> Document:
+    return read_document(path, max_bytes=5_000_000)
+
+
+def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
+    data = doc.data if key is None else (doc.data or {}).get(key)
+    if not isinstance(data, list):
+        raise KnowledgeError(
+            f"expected a list{f' under {key!r}' if key else ''}", source=doc.source
+        )
+    return data
+
+
+def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge directory (the shipped one by default)."""
+    root = Path(root) if root is not None else knowledge_dir()
+    if not root.is_dir():
+        raise KnowledgeError("knowledge directory not found", source=str(root),
+                             hint="give a directory that holds sources.yaml and rules/")
+    for required in ("manifest.yaml", "sources.yaml", "vocabulary.yaml", "agents.yaml",
+                     "mechanisms.yaml"):
+        if not (root / required).is_file():
+            raise KnowledgeError(f"missing {required}", source=str(root),
+                                 hint="copy the shipped knowledge/ directory and edit it")
+    digest = hashlib.sha256()
+
+    def read(path: Path) -> Document:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+        return _read(path)
+
+    manifest_doc = read(root / "manifest.yaml")
+    try:
+        manifest = Manifest.model_validate(manifest_doc.data)
+    except ValidationError as exc:
+        raise validation_error(exc, manifest_doc, KnowledgeError) from None
+
+    sources_doc = read(root / "sources.yaml")
+    sources: dict[str, Source] = {}
+    for i, item in enumerate(_expect_list(sources_doc, "sources")):
+        try:
+            source = Source.model_validate(item)
+        except ValidationError as exc:
+            raise validation_error(exc, sources_doc, KnowledgeError, base=("sources", i)) from None
+        if source.key in sources:
+            raise KnowledgeError(f"duplicate source key {source.key!r}", source=sources_doc.source)
+        sources[source.key] = source
+
+    agents = _load_entries([read(p) for p in _split_files(root, "agents")], "agents", Agent)
+    mechanisms = _load_entries([read(p) for p in _split_files(root, "mechanisms")],
+                               "mechanisms", Mechanism)
+
+    vocabulary = _load_vocabulary(
+        [read(p) for p in _split_files(root, "vocabulary")], agents
+    )
+
+    rules: list[Rule] = []
+    rule_files: dict[str, str] = {}
+    rules_dir = root / "rules"
+    rule_paths = sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
+    for path in rule_paths:
+        doc = read(path)
+        items = doc.data.get("rules") if isinstance(doc.data, dict) else doc.data
+        if not isinstance(items, list):
+            raise KnowledgeError("expected a list of rules (or a 'rules:' key holding one)",
+                                 source=doc.source)
+        for i, item in enumerate(items):
+            rule_id = item.get("id") if isinstance(item, dict) else None
+            base: tuple[str | int, ...] = ("rules", i) if isinstance(doc.data, dict) else (i,)
+            try:
+                rule = Rule.model_validate(item)
+            except ValidationError as exc:
+                context = f"rule {rule_id!r}" if rule_id else f"rule #{i + 1}"
+                raise validation_error(exc, doc, KnowledgeError, context=context,
+                                       base=base) from None
+            if rule.id in rule_files:
+                raise KnowledgeError(
+                    f"duplicate rule id {rule.id!r} (also in {rule_files[rule.id]})",
+                    source=doc.source, line=doc.line_of(base),
+                )
+            rule_files[rule.id] = path.name
+            rules.append(rule)
+
+    exclusions: list[Exclusion] = []
+    for path in _split_files(root, "exclusions"):
+        if not path.is_file():
+            continue
+        ex_doc = read(path)
+        for i, item in enumerate(_expect_list(ex_doc, "exclusions")):
+            try:
+                exclusions.append(Exclusion.model_validate(item))
+            except ValidationError as exc:
+                raise validation_error(exc, ex_doc, KnowledgeError,
+                                       base=("exclusions", i)) from None
+
+    return KnowledgeBase(
+        root=root,
+        manifest=manifest,
+        sources=sources,
+        vocabulary=vocabulary,
+        agents=agents,
+        mechanisms=mechanisms,
+        rules=rules,
+        rule_files=rule_files,
+        exclusions=exclusions,
+        digest=digest.hexdigest()[:12],
+    )
+
+
+class _TumourEntry(Model):
+    code: str
+    name: str
+    parent: str | None = None
+    organ: str
+    gi: bool
+    synonyms: StrList = []
+
+
+class _VocabularyFile(Model):
+    tumours: list[_TumourEntry]
+    genes: dict[str, StrList]
+    other_genes: StrList = []
+    levels: StrList
+    microbiome_levels: StrList
+    tme: dict[str, str]
+    microbiome: dict[str, StrList]
+    conditions: dict[str, str]
+    alteration_types: StrList
+    responses: StrList
+    sensitivity_results: StrList
+    msi_values: StrList
+
+
+class _VocabularyExtension(Model):
+    """A file under vocabulary/: adds genes and terms to the main vocabulary."""
+
+    genes: dict[str, StrList] = {}
+    other_genes: StrList = []
+    tme: dict[str, str] = {}
+    microbiome: dict[str, StrList] = {}
+    conditions: dict[str, str] = {}
+
+
+def _load_vocabulary(docs: list[Document], agents: dict[str, Agent]) -> Vocabulary:
+    doc = docs[0]
+    try:
+        raw = _VocabularyFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, KnowledgeError) from None
+    for ext_doc in docs[1:]:
+        try:
+            ext = _VocabularyExtension.model_validate(ext_doc.data)
+        except ValidationError as exc:
+            raise validation_error(exc, ext_doc, KnowledgeError) from None
+        for kind in ("genes", "tme", "microbiome", "conditions"):
+            current, extra = getattr(raw, kind), getattr(ext, kind)
+            clash = sorted(set(current) & set(extra))
+            if clash:
+                raise KnowledgeError(f"{kind} {', '.join(clash)} already defined",
+                                     source=ext_doc.source, hint="define each entry once")
+            current.update(extra)
+        raw.other_genes.extend(ext.other_genes)
+    tumours = {
+        t.code: TumourType(t.code, t.name, t.parent, t.organ, t.gi, tuple(t.synonyms))
+        for t in raw.tumours
+    }
+    for t in tumours.values():
+        if t.parent is not None and t.parent not in tumours:
+            raise KnowledgeError(f"tumour {t.code!r} has unknown parent {t.parent!r}",
+                                 source=doc.source)
+    return Vocabulary(
+        tumours=tumours,
+        genes={k.upper(): tuple(v) for k, v in raw.genes.items()},
+        other_genes=frozenset(g.upper() for g in raw.other_genes),
+        levels=tuple(raw.levels),
+        microbiome_levels=tuple(raw.microbiome_levels),
+        tme=dict(raw.tme),
+        microbiome={k: tuple(v) for k, v in raw.microbiome.items()},
+        conditions=dict(raw.conditions),
+        alteration_types=tuple(raw.alteration_types),
+        responses=tuple(raw.responses),
+        sensitivity_results=tuple(raw.sensitivity_results),
+        msi_values=tuple(raw.msi_values),
+        agents={a.id: (a.name, *a.synonyms) for a in agents.values()},
+        agent_classes={a.id: tuple(a.classes) for a in agents.values()},
+    )

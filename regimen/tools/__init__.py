@@ -1,0 +1,1 @@
+"""Knowledge tools: lint, witness profiles, source coverage, evidence summaries."""
