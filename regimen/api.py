@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .engine import DEFAULT_BACKEND, backend
+from .engine import backend
 from .engine.base import Runner
 from .errors import InputError
 from .evaluate.asof import restrict_to
@@ -39,12 +39,12 @@ class Recommender:
 
     Build one and reuse it: the rule network is compiled once (about half a
     millisecond per rule) and every evaluation only resets it. ``engine``
-    names the backend (see :mod:`regimen.engine`); it is imported here, not
-    when regimen is imported.
+    names the backend (see :mod:`regimen.engine`; default: the default
+    backend); it is imported here, not when regimen is imported.
     """
 
     def __init__(self, knowledge: str | Path | KnowledgeBase | None = None, *,
-                 engine: str = DEFAULT_BACKEND) -> None:
+                 engine: str | None = None) -> None:
         if isinstance(knowledge, KnowledgeBase):
             self.kb = knowledge
         else:

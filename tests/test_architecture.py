@@ -165,3 +165,13 @@ def test_output_failure_is_an_output_error_with_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["schema", "--output", str(target)])
     assert result.exit_code == 2
     assert "directory does not exist" in result.output
+
+
+def test_engine_backends_are_found_by_folder() -> None:
+    from regimen import engine
+    from regimen.errors import InputError
+
+    assert engine.available() == ["experta"]
+    assert engine.backend().name == "experta"
+    with pytest.raises(InputError, match="unknown engine backend 'clips'"):
+        engine.backend("clips")

@@ -8,7 +8,7 @@ hashable values (strings, numbers, booleans, ``None``, tuples of strings).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -64,9 +64,3 @@ class Backend(Protocol):
     name: str
 
     def compile(self, kb: KnowledgeBase) -> Runner: ...
-
-
-BACKENDS: Mapping[str, str] = {"experta": "regimen.engine.experta:ExpertaBackend"}
-"""Backend name -> ``module:class``, imported only when chosen."""
-
-DEFAULT_BACKEND = "experta"

@@ -23,3 +23,7 @@ class ExpertaBackend:
         from .engine import Engine
 
         return Engine(kb)
+
+
+BACKEND = ExpertaBackend
+DEFAULT = True
