@@ -175,3 +175,44 @@ def test_engine_backends_are_found_by_folder() -> None:
     assert engine.backend().name == "experta"
     with pytest.raises(InputError, match="unknown engine backend 'clips'"):
         engine.backend("clips")
+
+
+LAYERS = ["errors", "models", "io", "knowledge", "profile", "result", "engine", "evaluate",
+          "render", "api", "tools", "cli"]
+"""The package's layers, lowest first: a module imports (at import time) only from its own
+layer or the layers before it. Imports inside functions are lazy and not bound by this."""
+
+
+def _module_level_imports(path: Path) -> list[str]:
+    import ast
+
+    package = list(path.relative_to(ROOT).with_suffix("").parts)[:-1]  # "." resolves here
+    targets = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                module = [*base, *(node.module.split(".") if node.module else [])]
+                names = [module] if node.module else [[*module, a.name] for a in node.names]
+                targets += [".".join(m) for m in names]
+            elif node.module and node.module.startswith("regimen"):
+                targets.append(node.module)
+        elif isinstance(node, ast.Import):
+            targets += [a.name for a in node.names if a.name.startswith("regimen")]
+    return targets
+
+
+def test_modules_import_only_from_lower_layers() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[0] in ("__init__", "__main__"):
+            continue
+        layer = LAYERS.index(parts[0])
+        for target in _module_level_imports(path):
+            target_parts = target.split(".")
+            if len(target_parts) < 2 or target_parts[1] not in LAYERS:
+                continue
+            if LAYERS.index(target_parts[1]) > layer:
+                wrong.append(f"{path.relative_to(ROOT)} imports {target}")
+    assert not wrong
