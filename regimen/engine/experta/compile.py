@@ -119,7 +119,7 @@ def _alteration(spec: AlterationCond, _: Compile) -> Any:
         fields["type"] = not_one_of(["wild-type"])
     if spec.origin != "any":
         fields["origin"] = L(spec.origin)
-    return fact_class(spec.fact or "")(**fields)
+    return fact_class("Alteration")(**fields)
 
 
 def _biomarker(spec: BiomarkerCond, _: Compile) -> Any:
