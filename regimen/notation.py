@@ -40,6 +40,9 @@ Canonical spellings (HGVS protein nomenclature, one-letter codes, no ``p.``)
     fusion           FGFR2::BICC1, FGFR2-BICC1 fusion, fusion ``FGFR2::BICC1``, ``fusion``
     ===============  =======================================  ======================
 
+    A change may repeat its own gene (``KRAS G12C``, ``KRAS:c.34G>T`` filed under KRAS);
+    the gene is dropped. An alteration type written as the change (``amplification``,
+    ``wild-type``) is refused with the ``type:`` to write instead.
     ``X`` as an alternate residue means a stop (old HGVS), as it did before.
     A frameshift's ``fsTer12`` is written ``fs*12``; ``fs*?`` becomes ``fs``.
     Three-letter codes are accepted in any case; an inserted sequence is read
@@ -74,6 +77,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -112,24 +116,50 @@ _STOP = r"(?:\*|TER|X)"
 _POS = r"[1-9][0-9]*"
 _SEQ = rf"(?:(?:{_THREE_RES})+|[{_ONE}]+)"
 
+class _Lazy:
+    """A regular expression compiled on first use, so importing regimen stays cheap."""
+
+    __slots__ = ("_compiled", "_flags", "_source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self._source = source
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source, self._flags)
+        return self._compiled
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.pattern.match(text)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.pattern.fullmatch(text)
+
+    def sub(self, repl: str, text: str, count: int = 0) -> str:
+        return self.pattern.sub(repl, text, count=count)
+
+
 _I = re.IGNORECASE
 _ASCII_SPACE = " \t\r\n"
-_TITLE_SEQ = re.compile(r"(?:[A-Z][a-z]{2})+")
-_PREFIX = re.compile(r"^(?:NP_[0-9]+(?:\.[0-9]+)?:)?p\.", _I)
-_MISSENSE = re.compile(rf"^(?P<ref>{_AA})(?P<pos>{_POS})(?P<alt>{_AA}|{_STOP}|=)$", _I)
-_CODON = re.compile(rf"^(?P<ref>{_AA})(?P<pos>{_POS})$", _I)
-_START_LOSS = re.compile(rf"^(?P<ref>{_AA})(?P<pos>{_POS})\?$", _I)
-_FRAMESHIFT = re.compile(
+_TITLE_SEQ = _Lazy(r"(?:[A-Z][a-z]{2})+")
+_PREFIX = _Lazy(r"^(?:NP_[0-9]+(?:\.[0-9]+)?:)?p\.", _I)
+_MISSENSE = _Lazy(rf"^(?P<ref>{_AA})(?P<pos>{_POS})(?P<alt>{_AA}|{_STOP}|=)$", _I)
+_CODON = _Lazy(rf"^(?P<ref>{_AA})(?P<pos>{_POS})$", _I)
+_START_LOSS = _Lazy(rf"^(?P<ref>{_AA})(?P<pos>{_POS})\?$", _I)
+_FRAMESHIFT = _Lazy(
     rf"^(?P<ref>{_AA})(?P<pos>{_POS})(?P<alt>{_AA})?FS(?:{_STOP}(?P<stop>{_POS}|\?))?$", _I
 )
 _RANGE = rf"(?P<ref>{_AA})(?P<pos>{_POS})(?:_(?P<ref2>{_AA})(?P<pos2>{_POS}))?"
-_DELDUP = re.compile(rf"^{_RANGE}(?P<op>DEL|DUP)$", _I)
-_INS = re.compile(rf"^{_RANGE}(?P<op>DELINS|INS)(?P<seq>{_SEQ}(?:{_STOP})?|{_STOP})$", _I)
-_EXT_C = re.compile(rf"^{_STOP}(?P<pos>{_POS})(?P<alt>{_AA})EXT{_STOP}(?P<stop>{_POS}|\?)$", _I)
-_EXT_N = re.compile(rf"^(?P<ref>{_AA})1EXT-(?P<stop>{_POS})$", _I)
-_SPLICE = re.compile(rf"^(?P<ref>{_AA}|X)(?P<pos>{_POS})_SPLICE$", _I)
-_SPLICE_TEXT = re.compile(r"^splice(?:[ -]site)?(?: (?:mutation|variant|alteration))?$", _I)
-_EXON = re.compile(
+_DELDUP = _Lazy(rf"^{_RANGE}(?P<op>DEL|DUP)$", _I)
+_INS = _Lazy(rf"^{_RANGE}(?P<op>DELINS|INS)(?P<seq>{_SEQ}(?:{_STOP})?|{_STOP})$", _I)
+_EXT_C = _Lazy(rf"^{_STOP}(?P<pos>{_POS})(?P<alt>{_AA})EXT{_STOP}(?P<stop>{_POS}|\?)$", _I)
+_EXT_N = _Lazy(rf"^(?P<ref>{_AA})1EXT-(?P<stop>{_POS})$", _I)
+_SPLICE = _Lazy(rf"^(?P<ref>{_AA}|X)(?P<pos>{_POS})_SPLICE$", _I)
+_SPLICE_TEXT = _Lazy(r"^splice(?:[ -]site)?(?: (?:mutation|variant|alteration))?$", _I)
+_EXON = _Lazy(
     r"^(?:exons?|ex)\s*(?P<a>[1-9][0-9]*)(?:\s*(?:-|to)\s*(?P<b>[1-9][0-9]*))?\s*"
     r"(?P<event>deletions?|del|insertions?|ins|duplications?|dup|skipping|skip|"
     r"mutations?|mut|alterations?|delins)$",
@@ -144,14 +174,25 @@ _EVENTS = {
     "alteration": "mutation", "alterations": "mutation",
 }
 _SYMBOL = r"[A-Z][A-Z0-9]*(?:[-.][A-Z0-9]+)*"
-_FUSION_HGNC = re.compile(rf"^(?P<a>{_SYMBOL})::(?P<b>{_SYMBOL})(?:\s+fusion)?$", _I)
-_FUSION_DASH = re.compile(r"^(?P<a>[A-Z][A-Z0-9]*)[-/](?P<b>[A-Z][A-Z0-9]*)\s+fusion$", _I)
-_FUSION_ONE = re.compile(rf"^(?:(?P<a>{_SYMBOL})\s+)?(?:fusion|rearrangement)$", _I)
-_CDNA = re.compile(r"^(?:(?P<tx>N[MR]_[0-9]+)(?:\.(?P<ver>[0-9]+))?:)?(?P<c>c\.\S+)$")
-_OTHER_DNA = re.compile(r"^(?:N[CGMRT]_[0-9]+(?:\.[0-9]+)?:)?(?P<kind>[gmnr])\.", _I)
+_FUSION_HGNC = _Lazy(rf"^(?P<a>{_SYMBOL})::(?P<b>{_SYMBOL})(?:\s+fusion)?$", _I)
+_FUSION_DASH = _Lazy(r"^(?P<a>[A-Z][A-Z0-9]*)[-/](?P<b>[A-Z][A-Z0-9]*)\s+fusion$", _I)
+_FUSION_ONE = _Lazy(rf"^(?:(?P<a>{_SYMBOL})\s+)?(?:fusion|rearrangement)$", _I)
+_CDNA = _Lazy(r"^(?:(?P<tx>N[MR]_[0-9]+)(?:\.(?P<ver>[0-9]+))?:)?(?P<c>c\.\S+)$")
+_OTHER_DNA = _Lazy(r"^(?:N[CGMRT]_[0-9]+(?:\.[0-9]+)?:)?(?P<kind>[gmnr])\.", _I)
 _DNA_KINDS = {"g": "genomic (g.)", "m": "mitochondrial (m.)", "n": "non-coding (n.)",
               "r": "RNA (r.)"}
-_CDNA_ANY = re.compile(r"^(?:N[MR]_[0-9]+(?:\.[0-9]+)?:)?c\.", _I)
+_CDNA_ANY = _Lazy(r"^(?:N[MR]_[0-9]+(?:\.[0-9]+)?:)?c\.", _I)
+
+# What people write in ``change`` when they mean the alteration ``type``.
+_TYPE_WORDS = {
+    "amplification": "amplification", "amplified": "amplification", "amp": "amplification",
+    "loss": "loss", "homozygous deletion": "loss", "deleted": "loss",
+    "wild-type": "wild-type", "wild type": "wild-type", "wildtype": "wild-type",
+    "wt": "wild-type", "overexpression": "overexpression", "overexpressed": "overexpression",
+    "methylation": "promoter-methylation", "promoter methylation": "promoter-methylation",
+    "promoter-methylation": "promoter-methylation", "methylated": "promoter-methylation",
+    "mutation": "mutation", "mutated": "mutation", "mutant": "mutation",
+}
 
 # Lookalikes people paste from PDFs and other keyboards: shown as a hint only.
 _LOOKALIKE = {
@@ -184,7 +225,10 @@ class Change(Model):
     transcript: str | None = None
 
 
-class HotspotRow(Model):
+@dataclass(frozen=True)
+class HotspotRow:
+    """One row of ``reference/hotspots.tsv``."""
+
     gene: str
     transcript: str
     c_change: str
@@ -200,6 +244,16 @@ def parse_change(raw: str, gene: str | None = None) -> Change:
     if not text:
         raise VocabularyError(f"change is empty; {ACCEPTED_FORMS}")
     gene = gene.strip() if gene else None
+    if gene:
+        own = re.match(rf"{re.escape(gene)}(?:\s+|:(?!:))", text, re.IGNORECASE)
+        if own and text[own.end():]:
+            text = text[own.end():].strip()
+    if text.lower() in _TYPE_WORDS:
+        kind = _TYPE_WORDS[text.lower()]
+        raise VocabularyError(
+            f"change {raw!r} is an alteration type, not a change; write 'type: {kind}' "
+            "and leave the change out"
+        )
     if _CDNA_ANY.match(text):
         return _coding_dna(text, raw, gene)
     other = _OTHER_DNA.match(text)

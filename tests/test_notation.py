@@ -106,6 +106,12 @@ ACCEPTED = [
     ("KIAA1549::BRAF", "BRAF", "KIAA1549::BRAF", "fusion"),
     ("fusion", "NTRK1", "fusion", "fusion"),
     ("NTRK1 fusion", "NTRK1", "fusion", "fusion"),
+    # the alteration's own gene repeated in the change
+    ("KRAS G12C", "KRAS", "G12C", "missense"),
+    ("kras p.Gly12Cys", "KRAS", "G12C", "missense"),
+    ("KRAS:c.34G>T", "KRAS", "G12C", "missense"),
+    ("EGFR exon 19 deletion", "EGFR", "exon 19 deletion", "exon"),
+    ("FGFR2::BICC1", "FGFR2", "FGFR2::BICC1", "fusion"),
     # coding DNA through the hotspot table
     ("c.34G>T", "KRAS", "G12C", "missense"),
     ("NM_004985.5:c.34G>T", "KRAS", "G12C", "missense"),
@@ -165,6 +171,11 @@ REFUSED = [
     ("ALK fusion", "ROS1", "names ALK, but it is filed under ROS1"),
     ("EML4-ALK", None, "'EML4-ALK' is not a recognised variant notation"),
     ("G12C mutation", None, "is not a recognised variant notation"),
+    ("KRAS G12C", None, "'KRAS G12C' is not a recognised variant notation"),
+    ("NRAS G12C", "KRAS", "'NRAS G12C' is not a recognised variant notation"),
+    ("amplification", "ERBB2", "is an alteration type, not a change; write 'type: amplification'"),
+    ("WT", "KRAS", "write 'type: wild-type' and leave the change out"),
+    ("promoter methylation", "MGMT", "write 'type: promoter-methylation'"),
 ]
 
 
