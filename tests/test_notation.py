@@ -122,6 +122,7 @@ ACCEPTED = [
     ("c.3140A>G", "PIK3CA", "H1047R", "missense"),
     ("c.1474A>C", "EGFR", "S492R", "missense"),
     ("c.1476C>A", "EGFR", "S492R", "missense"),
+    ("c.1393G>A", "EGFR", "G465R", "missense"),
 ]
 
 
@@ -265,7 +266,8 @@ def test_hotspot_table_covers_the_brief() -> None:
     for wanted in [("KRAS", "G12C"), ("KRAS", "G12D"), ("KRAS", "G13D"), ("KRAS", "Q61H"),
                    ("KRAS", "A146T"), ("NRAS", "G12D"), ("NRAS", "Q61K"), ("BRAF", "V600E"),
                    ("BRAF", "V600K"), ("PIK3CA", "E542K"), ("PIK3CA", "E545K"),
-                   ("PIK3CA", "H1047R"), ("PIK3CA", "H1047L"), ("EGFR", "S492R")]:
+                   ("PIK3CA", "H1047R"), ("PIK3CA", "H1047L"), ("EGFR", "S492R"),
+                   ("EGFR", "G465R")]:
         assert wanted in keys
 
 
