@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regimen.errors import ProfileError, VocabularyError
-from regimen.notation import (
+from regimen.knowledge.notation import (
     ONE_TO_THREE,
     Change,
     check_type,

@@ -81,9 +81,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from .errors import VocabularyError
-from .models import Model
-from .resources import data_dir
+from ..errors import VocabularyError
+from ..models import Model
+from ..io.resources import data_dir
 
 Kind = Literal[
     "missense", "nonsense", "synonymous", "frameshift", "deletion", "insertion", "delins",
