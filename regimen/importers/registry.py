@@ -16,15 +16,15 @@ FORMATS: tuple[str, ...] = ("phenopacket", "fhir", "cbioportal")
 
 def _importer(fmt: str) -> Callable[[Path], Iterator[ImportedProfile]]:
     if fmt == "phenopacket":
-        from regimen.importers import phenopacket
+        import regimen.importers.phenopacket as phenopacket
 
         return phenopacket.import_file
     if fmt == "fhir":
-        from regimen.importers import fhir
+        import regimen.importers.fhir as fhir
 
         return fhir.import_file
     if fmt == "cbioportal":
-        from regimen.importers import cbioportal
+        import regimen.importers.cbioportal as cbioportal
 
         return cbioportal.import_study
     raise ProfileError(f"unknown import format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
