@@ -69,7 +69,7 @@ Resource = dict[str, Any]
 def _load(path: Path) -> dict[str, Any]:
     try:
         from fhir.resources.R4B.bundle import Bundle
-    except ImportError:  # pragma: no cover - exercised only without the extra
+    except ImportError:
         raise missing_package("fhir.resources", "fhir", "FHIR bundles") from None
     from pydantic import ValidationError
 

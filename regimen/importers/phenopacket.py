@@ -43,7 +43,7 @@ def _message_dict(data: Any, path: Path) -> dict[str, Any]:
     try:
         from google.protobuf import json_format
         from phenopackets import Phenopacket
-    except ImportError:  # pragma: no cover - exercised only without the extra
+    except ImportError:
         raise missing_package("phenopackets", "phenopackets", "Phenopackets") from None
     if not isinstance(data, dict):
         raise ProfileError("a phenopacket is a JSON/YAML object", source=str(path),
