@@ -88,6 +88,7 @@ def test_unmappable_items_are_reported(tmp_path: Path) -> None:
     _resource(bundle, "gc-tx2-paclitaxel")["status"] = "entered-in-error"
     tp53 = _resource(bundle, "gc-tp53")
     tp53["component"][1]["valueCodeableConcept"]["coding"][0]["code"] = "NM_000546.6:c.818G>A"
+    _resource(bundle, "gc-cea")["status"] = "entered-in-error"
     bundle["entry"].append({"resource": {
         "resourceType": "Procedure", "id": "gc-surgery", "status": "completed",
         "subject": {"reference": "Patient/gc-patient-01"}}})
@@ -100,6 +101,7 @@ def test_unmappable_items_are_reported(tmp_path: Path) -> None:
         "not a therapy the patient received")
     assert "protein-level" in reasons["Observation/gc-tp53"]
     assert reasons["Procedure/gc-surgery"] == "Procedure resources are not read"
+    assert reasons["Observation/gc-cea"] == "not a valid result"
     assert imported.profile["therapies"][0]["response"] == "PD"
     assert "best_response" not in imported.profile["therapies"][0]
 

@@ -151,7 +151,7 @@ def import_study(folder: Path) -> Iterator[ImportedProfile]:
                          record=f"sample {sid}")
         samples[sid] = Sample(sid, row["PATIENT_ID"], line, row)
     patients = _patients(folder, metas)
-    therapies = _timeline(folder, metas)
+    therapies = _timeline(folder)
     for path in _find(folder, metas, "MUTATION_EXTENDED/MAF", "data_mutations*.txt"):
         _mutations(path, samples)
     for path in _find(folder, metas, "COPY_NUMBER_ALTERATION/DISCRETE", "data_cna.txt"):
@@ -249,7 +249,7 @@ def _cna(path: Path, samples: dict[str, Sample]) -> None:
 Timeline = tuple[list[dict[str, Any]], list[tuple[str, str]]]
 
 
-def _timeline(folder: Path, metas: dict[str, Path]) -> dict[str, Timeline]:
+def _timeline(folder: Path) -> dict[str, Timeline]:
     files = sorted(folder.glob("data_timeline_treatment*.txt"))
     out: dict[str, Timeline] = {}
     groups: dict[str, dict[tuple[int, int | None], list[str]]] = {}

@@ -62,6 +62,7 @@ STATUS_UNMAPPED = {
 RANK = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
 CTDNA_SPECIMEN = ("plasma", "cell-free", "cell free", "cfdna", "ctdna")
 ABSENT = ("LA9634-2", "absent", "not detected", "negative")
+WITHDRAWN = {"cancelled", "entered-in-error"}
 
 Resource = dict[str, Any]
 
@@ -187,6 +188,8 @@ def _profile(label: str, patient: Resource | None, resources: list[Resource],
         where = _label(resource)
         if kind == "Condition":
             _condition(resource, where, tumour, out)
+        elif kind == "Observation" and resource.get("status") in WITHDRAWN:
+            out.add(f"{where}: status {resource['status']}", "not a valid result")
         elif kind == "Observation":
             _observation(resource, where, index, tumour, alterations, biomarkers, draws,
                          statuses, out)
