@@ -8,7 +8,7 @@ import pytest
 
 from regimen import Recommender
 from regimen.errors import InputError, ProfileError
-from regimen.importers import ImportedProfile, detect, import_path
+from regimen.io.importers import ImportedProfile, detect, import_path
 from regimen.profile import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from regimen.errors import ProfileError
-from regimen.importers import FORMATS, detect, import_path
-from regimen.importers.base import (
+from regimen.io.importers import FORMATS, detect, import_path
+from regimen.io.importers.base import (
     copy_number_type,
     protein_change,
     recist_response,
@@ -77,7 +77,7 @@ def test_tumour_codes_not_mapped() -> None:
 
 
 def test_shipped_mapping_is_small_and_traceable() -> None:
-    path = ROOT / "regimen" / "importers" / "data" / "ncit_oncotree_gi.tsv"
+    path = ROOT / "regimen" / "io" / "importers" / "data" / "ncit_oncotree_gi.tsv"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[1].startswith("# Derived from OncoTree release oncotree_2025_10_03")
     rows = [line.split("\t") for line in lines if not line.startswith("#")][1:]

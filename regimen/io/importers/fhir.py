@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from regimen.errors import ProfileError
-from regimen.importers.base import (
+from regimen.io.importers.base import (
     Collector,
     ImportedProfile,
     Source,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from regimen.importers.base import ImportedProfile, Source, Unmapped
-from regimen.importers.registry import FORMATS, detect, import_path
+from regimen.io.importers.base import ImportedProfile, Source, Unmapped
+from regimen.io.importers.registry import FORMATS, detect, import_path
 
 __all__ = ["FORMATS", "ImportedProfile", "Source", "Unmapped", "detect", "import_path"]

@@ -9,22 +9,22 @@ from pathlib import Path
 import yaml
 
 from regimen.errors import ProfileError
-from regimen.importers.base import ImportedProfile
+from regimen.io.importers.base import ImportedProfile
 
 FORMATS: tuple[str, ...] = ("phenopacket", "fhir", "cbioportal")
 
 
 def _importer(fmt: str) -> Callable[[Path], Iterator[ImportedProfile]]:
     if fmt == "phenopacket":
-        import regimen.importers.phenopacket as phenopacket
+        import regimen.io.importers.phenopacket as phenopacket
 
         return phenopacket.import_file
     if fmt == "fhir":
-        import regimen.importers.fhir as fhir
+        import regimen.io.importers.fhir as fhir
 
         return fhir.import_file
     if fmt == "cbioportal":
-        import regimen.importers.cbioportal as cbioportal
+        import regimen.io.importers.cbioportal as cbioportal
 
         return cbioportal.import_study
     raise ProfileError(f"unknown import format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")

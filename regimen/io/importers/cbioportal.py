@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from regimen.errors import ProfileError
-from regimen.importers.base import Collector, ImportedProfile, Source, msi_status, protein_change
+from regimen.io.importers.base import Collector, ImportedProfile, Source, msi_status, protein_change
 
 FORMAT = "cbioportal"
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from regimen.errors import ProfileError
-from regimen.importers.base import (
+from regimen.io.importers.base import (
     Collector,
     ImportedProfile,
     Source,

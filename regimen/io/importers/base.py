@@ -65,7 +65,7 @@ ONCOTREE_SYSTEMS = ("oncotree",)
 @cache
 def _ncit_to_oncotree() -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = {}
-    text = resources.files("regimen.importers").joinpath("data/ncit_oncotree_gi.tsv").read_text(
+    text = resources.files("regimen.io.importers").joinpath("data/ncit_oncotree_gi.tsv").read_text(
         encoding="utf-8"
     )
     rows = csv.DictReader(
