@@ -293,6 +293,9 @@ class TestSpec(Model):
 class Then(Model):
     mechanism: str | None = None
     confidence: Literal[CONFIDENCE_LEVELS] | None = None  # type: ignore[valid-type]
+    # Mechanism rules only: the agents the evidence for this trigger concerns, used instead of
+    # the mechanism's own ``blunts`` when given (``[]`` = this trigger blunts nothing named).
+    blunts: StrList | None = None
     option: OptionSpec | None = None
     avoid: AvoidSpec | None = None
     caution: CautionSpec | None = None
@@ -324,6 +327,8 @@ class Rule(Model):
             )
         if self.stage == "mechanism" and self.then.confidence is None:
             raise ValueError("a mechanism rule needs 'then.confidence' (high, moderate or low)")
+        if self.stage != "mechanism" and self.then.blunts is not None:
+            raise ValueError("only a mechanism rule may give 'then.blunts'")
         return self
 
     @property
@@ -399,6 +404,17 @@ class KnowledgeBase:
             out |= self.members_of(item)
         return out
 
+    def blunts_of(self, rule_ids: list[str]) -> list[str]:
+        """What the mechanism derived by these fired rules blunts: the union of each rule's
+        own ``then.blunts``, or its mechanism's ``blunts`` where the rule gives none."""
+        out: set[str] = set()
+        for rule_id in rule_ids:
+            then = self.rules_by_id[rule_id].then
+            assert then.mechanism is not None
+            out.update(then.blunts if then.blunts is not None
+                       else self.mechanisms[then.mechanism].blunts)
+        return sorted(out)
+
     def active_ingredient(self, agent: str) -> str:
         """``nab-paclitaxel`` -> ``paclitaxel``: formulations share their drug's history."""
         found = self.agents.get(agent)
@@ -452,6 +468,7 @@ class KnowledgeBase:
                 agents |= self.expand(then.avoid.agents)
             if then.caution:
                 agents |= self.expand(then.caution.applies_to)
+            agents |= self.expand(then.blunts or [])
         for mechanism in self.mechanisms.values():
             agents |= self.expand(mechanism.blunts)
         return agents
