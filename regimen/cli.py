@@ -342,6 +342,8 @@ def knowledge_coverage(fmt: str, unaccounted: bool, knowledge_dir: Path | None) 
             if unaccounted and item.status != "unaccounted":
                 continue
             detail = ", ".join(item.rules) if item.rules else (item.excluded or "-")
+            if item.rules and item.excluded:
+                detail += f"; not encoded as printed: {item.excluded}"
             click.echo(f"  {item.where:<40} {item.status:<12} {detail}")
     click.echo(f"total: {report.encoded} encoded, {report.excluded} excluded, "
                f"{report.unaccounted} unaccounted")

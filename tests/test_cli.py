@@ -179,6 +179,16 @@ def test_custom_knowledge_broken_file_names_file_rule_field(runner: CliRunner, m
     assert "then.confidence" in result.output
 
 
+def test_knowledge_coverage_shows_row_departures(runner: CliRunner) -> None:
+    # an encoded row whose printed gene is deliberately not encoded (ABCC5 vs ABCG5)
+    result = runner.invoke(cli, ["knowledge", "coverage"])
+    assert result.exit_code == 0
+    row = next(line for line in result.output.splitlines()
+               if line.strip().startswith("Table 1 row 40 "))
+    assert "ferroptosis-mech.abcg5" in row
+    assert "; not encoded as printed: The printed gene \"ABCC5\" is not encoded" in row
+
+
 def test_knowledge_coverage_json(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["knowledge", "coverage", "-f", "json"])
     assert result.exit_code == 0

@@ -151,3 +151,58 @@ def test_dirty_tracking_matcher_gives_the_same_results_as_experta_stock(kb, monk
     examples = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
     for example in examples:
         assert fast.evaluate(example).to_json() == stock.evaluate(example).to_json(), example
+
+
+def _mech_blunting(rule_id: str, gene: str, blunts: list[str] | None) -> dict[str, Any]:
+    rule = mech(rule_id, [{"expression": {"gene": gene, "level": "high"}}], "pgp-efflux")
+    if blunts is not None:
+        rule["then"]["blunts"] = blunts
+    return rule
+
+
+def test_rule_blunts_replace_the_mechanism_list_and_union_over_fired_rules(mini_kb) -> None:
+    # pgp-efflux blunts [paclitaxel, doxorubicin, irinotecan] at the mechanism level
+    rules = [_mech_blunting("t.a", "ABCB1", ["doxorubicin"]),
+             _mech_blunting("t.b", "ABCG2", None),
+             _mech_blunting("t.c", "HIF1A", [])]
+    rec = Recommender(mini_kb(rules))
+
+    def blunts(expression: dict[str, str]) -> list[str]:
+        result = rec.evaluate({**BASE, "biomarkers": {"expression": expression}})
+        return next(m.blunts for m in result.mechanisms if m.id == "pgp-efflux")
+
+    assert blunts({"ABCB1": "high"}) == ["doxorubicin"]
+    assert blunts({"HIF1A": "high"}) == []
+    assert blunts({"ABCB1": "high", "HIF1A": "high"}) == ["doxorubicin"]
+    assert blunts({"ABCB1": "high", "ABCG2": "high"}) == ["doxorubicin", "irinotecan",
+                                                           "paclitaxel"]
+
+
+def test_blunted_agent_caution_uses_the_rules_that_fired(mini_kb) -> None:
+    rules = [_mech_blunting("t.a", "ABCB1", ["doxorubicin"]),
+             _mech_blunting("t.b", "ABCG2", None),
+             {"id": "t.option", "stage": "option", "when": [{"tumour": ["COADREAD"]}],
+              "then": {"option": {"id": "opt", "label": "Irinotecan", "agents": ["irinotecan"],
+                                  "strategy": "s", "evidence": "phase-2",
+                                  "studied_in": ["COADREAD"]}},
+              "cite": CITE}]
+    rec = Recommender(mini_kb(rules))
+
+    def cautions(expression: dict[str, str]) -> list[str]:
+        result = rec.evaluate({**BASE, "biomarkers": {"expression": expression}})
+        return next(r.cautions for r in result.recommendations if r.id == "opt")
+
+    assert cautions({"ABCB1": "high"}) == []
+    assert cautions({"ABCG2": "high"}) == ["active mechanism pgp-efflux blunts irinotecan"]
+
+
+def test_blunts_only_on_mechanism_rules(mini_kb) -> None:
+    from regimen.errors import RegimenError
+
+    bad = {"id": "t.option", "stage": "option", "when": [{"tumour": ["COADREAD"]}],
+           "then": {"option": {"label": "x", "agents": ["irinotecan"], "strategy": "s",
+                               "evidence": "phase-2", "studied_in": ["COADREAD"]},
+                    "blunts": ["irinotecan"]},
+           "cite": CITE}
+    with pytest.raises(RegimenError, match=r"only a mechanism rule may give 'then\.blunts'"):
+        Recommender(mini_kb([bad]))

@@ -122,6 +122,18 @@ def test_lint_finds_unknown_references_and_vocabulary(mini_kb) -> None:
     assert any("unknown tumour codes: XYZ" in m for m in messages)
 
 
+def test_lint_finds_unknown_agent_in_rule_blunts(mini_kb) -> None:
+    root = mini_kb([{
+        "id": "t.mech", "stage": "mechanism",
+        "when": [{"expression": {"gene": "ABCB1", "level": "high"}}],
+        "then": {"mechanism": "pgp-efflux", "confidence": "moderate",
+                 "blunts": ["paclitaxel", "madeupmab"]},
+        "cite": {"source": "gi-resistance-2025", "refs": [30], "where": "3.1.3"}}])
+    problems = [p for p in lint(load_knowledge(root), fire=False) if p.rule == "t.mech"]
+    assert [(p.level, p.message) for p in problems] == [
+        ("error", "mechanism rule blunts unknown agents: madeupmab")]
+
+
 def test_lint_finds_option_that_can_never_fire(mini_kb) -> None:
     root = mini_kb([{
         "id": "t.never", "stage": "option",

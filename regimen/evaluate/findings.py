@@ -79,7 +79,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         mechanisms.append(MechanismOut(
             id=mid, label=known.label, category=known.category,
             confidence=_strongest(mech_conf[mid]), evidence=sorted(mech_evidence[mid]),
-            rule=rules[0], rules=rules, blunts=sorted(known.blunts),
+            rule=rules[0], rules=rules, blunts=kb.blunts_of(rules),
             citations=citations_of(kb, rules),
         ))
 

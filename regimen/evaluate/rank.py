@@ -168,8 +168,9 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
     # The backbone is the drug whose resistance the option sets out to reverse: that an active
     # mechanism blunts it is the premise of the option, not a caution against it.
     reversal_agents = set(agents) - set(spec.backbone) - set(spec.rechallenge)
+    blunts = {m.id: m.blunts for m in findings.mechanisms}  # of the rules that fired
     for mid in sorted(active - cand.addresses):
-        blunted = sorted(reversal_agents & kb.expand(kb.mechanisms[mid].blunts))
+        blunted = sorted(reversal_agents & kb.expand(blunts[mid]))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:

@@ -58,6 +58,17 @@ class KnowledgeBase:
             out |= self.members_of(item)
         return out
 
+    def blunts_of(self, rule_ids: list[str]) -> list[str]:
+        """What the mechanism derived by these fired rules blunts: the union of each rule's
+        own ``then.blunts``, or its mechanism's ``blunts`` where the rule gives none."""
+        out: set[str] = set()
+        for rule_id in rule_ids:
+            then = self.rules_by_id[rule_id].then
+            assert then.mechanism is not None
+            out.update(then.blunts if then.blunts is not None
+                       else self.mechanisms[then.mechanism].blunts)
+        return sorted(out)
+
     def active_ingredient(self, agent: str) -> str:
         """``nab-paclitaxel`` -> ``paclitaxel``: formulations share their drug's history."""
         found = self.agents.get(agent)
@@ -103,6 +114,7 @@ class KnowledgeBase:
                 agents |= self.expand(then.avoid.agents)
             if then.caution:
                 agents |= self.expand(then.caution.applies_to)
+            agents |= self.expand(then.blunts or [])
         for mechanism in self.mechanisms.values():
             agents |= self.expand(mechanism.blunts)
         return agents

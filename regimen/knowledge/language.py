@@ -127,6 +127,9 @@ class TestSpec(Model):
 class Then(Model):
     mechanism: str | None = None
     confidence: Literal[CONFIDENCE_LEVELS] | None = None  # type: ignore[valid-type]
+    # Mechanism rules only: the agents the evidence for this trigger concerns, used instead of
+    # the mechanism's own ``blunts`` when given (``[]`` = this trigger blunts nothing named).
+    blunts: StrList | None = None
     option: OptionSpec | None = None
     avoid: AvoidSpec | None = None
     caution: CautionSpec | None = None
@@ -158,6 +161,8 @@ class Rule(Model):
             )
         if self.stage == "mechanism" and self.then.confidence is None:
             raise ValueError("a mechanism rule needs 'then.confidence' (high, moderate or low)")
+        if self.stage != "mechanism" and self.then.blunts is not None:
+            raise ValueError("only a mechanism rule may give 'then.blunts'")
         return self
 
     @property

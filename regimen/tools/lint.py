@@ -145,6 +145,9 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
 
     if then.mechanism is not None and then.mechanism not in kb.mechanisms:
         yield err(f"derives unknown mechanism {then.mechanism!r} (add it to mechanisms.yaml)")
+    bad = _unknown(then.blunts, agents)
+    if bad:
+        yield err(f"mechanism rule blunts unknown agents: {', '.join(bad)}")
     if then.option is not None:
         spec = then.option
         for what, values in (("agent", spec.agents), ("backbone agent", spec.backbone),

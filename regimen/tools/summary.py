@@ -100,7 +100,8 @@ def summarise_knowledge(kb: KnowledgeBase, tumour: str | None = None) -> Evidenc
         options = sorted((option_entry(options_by_id[o]) for o in addressed.get(mid, ())),
                          key=order)
         mechanisms.append(SummaryMechanism(
-            id=mid, label=mech.label, category=mech.category, blunts=sorted(mech.blunts),
+            id=mid, label=mech.label, category=mech.category,
+            blunts=kb.blunts_of([r.id for r in derivers]) if derivers else sorted(mech.blunts),
             triggered_by=[_when(r) for r in derivers],
             citations=citations_of(kb, [r.id for r in derivers]), options=options))
     all_addressed = set().union(*addressed.values()) if addressed else set()
