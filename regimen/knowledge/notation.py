@@ -82,8 +82,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from ..errors import VocabularyError
-from ..models import Model
 from ..io.resources import data_dir
+from ..models import Model
 
 Kind = Literal[
     "missense", "nonsense", "synonymous", "frameshift", "deletion", "insertion", "delins",
