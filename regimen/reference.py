@@ -263,6 +263,11 @@ def _gene_aliases() -> _GeneAliases:
     return _GeneAliases(alias_index, previous_index, isoforms, suggester)
 
 
+def approved_symbols() -> tuple[str, ...]:
+    """Every approved HGNC symbol, in file order."""
+    return tuple(row[0] for row in _genes().rows)
+
+
 def is_gene_symbol(raw: str) -> bool:
     """True when ``raw`` is an approved symbol, alias, previous symbol or isoform name."""
     key = gene_key(raw)
@@ -518,6 +523,22 @@ def _agent_synonyms() -> _AgentSynonyms:
                 for key, ids in (*synonyms.items(), *agents.primary.items())}
 
     return _AgentSynonyms(synonyms, _Suggester(labels))
+
+
+class NcitConcept(Model):
+    ncit_code: str
+    preferred_name: str
+    id: str
+    synonyms: tuple[str, ...]
+
+
+def ncit_concepts() -> tuple[NcitConcept, ...]:
+    """Every NCIt concept with the canonical id its names resolve to."""
+    agents = _agents()
+    return tuple(
+        NcitConcept(ncit_code=code, preferred_name=agents.preferred[code], id=agent_id,
+                    synonyms=tuple(synonyms.split("|")) if synonyms else ())
+        for code, agent_id, synonyms in agents.rows)
 
 
 def is_agent_name(raw: str) -> bool:
