@@ -148,35 +148,45 @@ class _Suggester:
     """Symmetric-deletion index over look-up keys, built on the first suggestion request.
 
     ``labels`` returns ``{key: label shown to the user}``; it is called once, lazily, so that
-    loading a file does not pay for an index that only failed look-ups need.
+    loading a file does not pay for an index that only failed look-ups need. Keys within edit
+    distance 1 of a query of length n have length n-1, n or n+1, so the deletion index is built
+    per key length, for the lengths a query needs.
     """
 
     def __init__(self, labels: Callable[[], dict[str, str]]) -> None:
         self._labels_of = labels
-        self._labels: dict[str, str] = {}
-        self._index: dict[str, list[str]] | None = None
+        self._labels: dict[str, str] | None = None
+        self._by_length: dict[int, list[str]] = {}
+        self._index: dict[int, dict[str, list[str]]] = {}
 
-    def _built(self) -> dict[str, list[str]]:
-        if self._index is None:
+    def _for_length(self, length: int) -> dict[str, list[str]]:
+        if self._labels is None:
             self._labels = self._labels_of()
-            index: dict[str, list[str]] = {}
             for key in self._labels:
+                self._by_length.setdefault(len(key), []).append(key)
+        index = self._index.get(length)
+        if index is None:
+            index = {}
+            for key in self._by_length.get(length, ()):
                 for deleted in set(_deletions(key)):
                     bucket = index.get(deleted)
                     if bucket is None:
                         index[deleted] = [key]
                     else:
                         bucket.append(key)
-            self._index = index
-        return self._index
+            self._index[length] = index
+        return index
 
     def suggest(self, key: str) -> tuple[str, ...]:
-        index = self._built()
         found: set[str] = set()
-        for deleted in set(_deletions(key)):
-            for candidate in index.get(deleted, ()):
-                if candidate != key and _within_one(key, candidate):
-                    found.add(self._labels[candidate])
+        deletions = set(_deletions(key))
+        for length in (len(key) - 1, len(key), len(key) + 1):
+            index = self._for_length(length)
+            labels = self._labels or {}
+            for deleted in deletions:
+                for candidate in index.get(deleted, ()):
+                    if candidate != key and _within_one(key, candidate):
+                        found.add(labels[candidate])
         return tuple(sorted(found))
 
 
