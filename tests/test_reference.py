@@ -211,6 +211,7 @@ def test_unknown_gene_suggests_near_symbols_only() -> None:
     assert suggest_gene("KRAS") == ()
 
 
+@settings(deadline=None)
 @given(st.sampled_from(SYMBOLS))
 def test_every_sampled_approved_symbol_resolves(symbol: str) -> None:
     resolved = resolve_gene(symbol)
@@ -224,6 +225,7 @@ AMBIGUOUS = sorted(key for key, members in reference._gene_aliases().aliases.ite
                    and key not in reference._gene_aliases().isoforms)
 
 
+@settings(deadline=None)
 @given(st.sampled_from(AMBIGUOUS))
 def test_sampled_ambiguous_aliases_list_every_candidate(alias: str) -> None:
     members = reference._gene_aliases().aliases[alias]
@@ -258,7 +260,7 @@ GENE_KEYS = sorted(reference._genes().approved)
 AGENT_KEYS = sorted(k for k in reference._agents().primary if k.isascii() and len(k) > 3)
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@settings(deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(_edit_of(GENE_KEYS))
 def test_unknown_gene_one_edit_from_a_symbol_gets_a_suggestion(text: str) -> None:
     assume(text and gene_key(text) == text and not is_gene_symbol(text))
@@ -267,7 +269,7 @@ def test_unknown_gene_one_edit_from_a_symbol_gets_a_suggestion(text: str) -> Non
         resolve_gene(text)
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@settings(deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(_edit_of(AGENT_KEYS))
 def test_unknown_agent_one_edit_from_a_name_gets_a_suggestion(text: str) -> None:
     assume(text and normalise(text) == text and not is_agent_name(text))
@@ -276,6 +278,7 @@ def test_unknown_agent_one_edit_from_a_name_gets_a_suggestion(text: str) -> None
         resolve_agent(text)
 
 
+@settings(deadline=None)
 @given(st.sampled_from(CONCEPTS))
 def test_every_sampled_ncit_concept_resolves_by_every_name(concept: reference.NcitConcept
                                                            ) -> None:
