@@ -84,12 +84,13 @@ def reference_dir() -> Path:
     return data_dir("reference")
 
 
-def _rows(name: str) -> Iterator[list[str]]:
-    """Data rows of a reference TSV (``#`` lines and the header skipped)."""
+def _rows(name: str, columns: int = 0) -> Iterator[list[str]]:
+    """Data rows of a reference TSV (``#`` lines and the header skipped); with ``columns``,
+    the last of that many fields keeps the rest of the line unsplit."""
     text = (reference_dir() / name).read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    lines = [line for line in text.split("\n") if line and not line.startswith("#")]
     for line in lines[1:]:
-        yield line.split("\t")
+        yield line.split("\t", columns - 1) if columns else line.split("\t")
 
 
 @cache
@@ -203,7 +204,7 @@ def _did_you_mean(suggestions: tuple[str, ...]) -> str | None:
 class _GeneIndex:
     approved: dict[str, str]                 # key -> approved symbol
     locus: dict[str, str]                    # approved symbol -> locus group
-    rows: list[list[str]]                    # hgnc.tsv rows, for the alias tier
+    rows: list[list[str]]                    # [symbol, locus group, "aliases<TAB>previous"]
 
 
 @dataclass(frozen=True)
@@ -249,10 +250,11 @@ def _gene_labels(approved: dict[str, str], aliases: dict[str, Members],
 
 @cache
 def _genes() -> _GeneIndex:
-    """Approved symbols: enough for most look-ups."""
-    rows = list(_rows("hgnc.tsv"))
-    return _GeneIndex({row[0].casefold(): row[0] for row in rows},
-                      {row[0]: row[1] for row in rows}, rows)
+    """Approved symbols: enough for most look-ups (the alias columns are split later)."""
+    rows = list(_rows("hgnc.tsv", columns=3))
+    symbols = [row[0] for row in rows]
+    return _GeneIndex(dict(zip(map(str.casefold, symbols), symbols, strict=True)),
+                      dict(zip(symbols, [row[1] for row in rows], strict=True)), rows)
 
 
 @cache
@@ -261,7 +263,8 @@ def _gene_aliases() -> _GeneAliases:
     index = _genes()
     alias_pairs: list[tuple[str, str]] = []
     previous_pairs: list[tuple[str, str]] = []
-    for symbol, _group, aliases, previous in index.rows:
+    for symbol, _group, rest in index.rows:
+        aliases, previous = rest.split("\t")
         if aliases:
             alias_pairs.extend((alias.casefold(), symbol) for alias in aliases.split("|"))
         if previous:
