@@ -305,6 +305,8 @@ def resolve_gene(raw: str) -> GeneResolution:
     """
     index = _genes()
     key = gene_key(raw)
+    if not key:
+        raise VocabularyError("gene symbol is empty", hint="write an HGNC symbol, e.g. KRAS")
     if key in index.approved:
         symbol = index.approved[key]
         return GeneResolution(query=raw, symbol=symbol, matched="approved",
@@ -369,6 +371,8 @@ def oncotree_node(code_or_name: str) -> OncoTreeNode:
     if node is not None:
         return node
     key = normalise(text)
+    if not key:
+        raise VocabularyError("tumour type is empty", hint="write an OncoTree code, e.g. COAD")
     codes = _members(tree.names.get(key))
     if len(codes) == 1:
         return tree.nodes[codes[0]]
@@ -575,6 +579,8 @@ def resolve_agent(raw: str) -> AgentResolution:
     """
     agents = _agents()
     key = normalise(raw)
+    if not key:
+        raise VocabularyError("agent name is empty", hint="write the agent's INN")
     for tier in (agents.primary, None):
         table = tier if tier is not None else _agent_synonyms().synonyms
         ids = table.get(key)

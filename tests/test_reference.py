@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,13 @@ def test_code_name_overrides_are_data_with_a_source() -> None:
         assert code in codes, f"override for unknown NCIt code {code}"
         assert codes[code].id == agent_id
         assert source.strip()
+
+
+@pytest.mark.parametrize("lookup", [resolve_agent, resolve_gene, oncotree_node])
+def test_empty_strings_are_refused(lookup: Callable[[str], object]) -> None:
+    for blank in ("", "  ", "-"):
+        with pytest.raises(VocabularyError, match=r"empty|not an"):
+            lookup(blank)
 
 
 def test_unknown_agent_error_names_the_value() -> None:
