@@ -100,6 +100,10 @@ ISSUE_9_AGENTS = {
     "selpercatinib": ("selpercatinib", "ret-inhibitor"),
     "Onivyde": ("nal-irinotecan", "chemotherapy"),
     "Lonsurf": ("trifluridine-tipiracil", "antimetabolite"),
+    "RC48": ("disitamab-vedotin", "her2-adc"),
+    "MGA012": ("retifanlimab", "anti-pd-1"),
+    "AK104": ("cadonilimab", "anti-ctla-4"),
+    "Zaltrap": ("aflibercept", "vegf-inhibitor"),
 }
 
 
