@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from regimen.knowledge import reference
 from regimen.errors import VocabularyError
-from regimen.knowledge import KnowledgeBase
+from regimen.knowledge import KnowledgeBase, reference
 from regimen.knowledge.reference import (
     gene_key,
     is_agent_name,

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from regimen.errors import KnowledgeError
+from regimen.io.resources import knowledge_dir
 from regimen.knowledge import KnowledgeBase
 from regimen.knowledge.reference import resolve_agent
 from regimen.knowledge.regimens import RegimenIndex, load_regimens
-from regimen.io.resources import knowledge_dir
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Literal
 
 from regimen.errors import VocabularyError
-from regimen.models import Model
 from regimen.io.resources import data_dir
+from regimen.models import Model
 
 GeneMatch = Literal["approved", "alias", "previous", "isoform"]
 

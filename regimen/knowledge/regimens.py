@@ -13,8 +13,8 @@ import yaml
 from pydantic import Field, ValidationError
 
 from regimen.errors import KnowledgeError
-from regimen.models import Model
 from regimen.knowledge.reference import normalise
+from regimen.models import Model
 
 
 class Regimen(Model):
