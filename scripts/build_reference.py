@@ -71,7 +71,7 @@ def _split(field: str) -> list[str]:
 
 
 def _key(text: str) -> str:
-    """Comparison key used only to drop duplicate synonyms (same rule as regimen.knowledge.reference)."""
+    """Key used only to drop duplicate synonyms (the rule of regimen.knowledge.reference)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-_")
 

@@ -1,8 +1,8 @@
 """Regimen acronyms (FOLFOX, CAPOX, STRIDE, ...) and the agents they contain.
 
 The data is ``knowledge/regimens.yaml``. Look-up keys are normalised like agent names
-(:func:`regimen.knowledge.reference.normalise`), so ``mFOLFOX6``, ``mfolfox-6`` and ``m FOLFOX 6`` are one
-key. Agent ids are the canonical ids of :func:`regimen.knowledge.reference.resolve_agent`.
+(:func:`regimen.knowledge.reference.normalise`), so ``mFOLFOX6``, ``mfolfox-6`` and
+``m FOLFOX 6`` are one key. Agent ids are the canonical ids of :func:`regimen.knowledge.reference.resolve_agent`.
 """
 
 from __future__ import annotations
