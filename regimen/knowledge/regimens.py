@@ -2,7 +2,8 @@
 
 The data is ``knowledge/regimens.yaml``. Look-up keys are normalised like agent names
 (:func:`regimen.knowledge.reference.normalise`), so ``mFOLFOX6``, ``mfolfox-6`` and
-``m FOLFOX 6`` are one key. Agent ids are the canonical ids of :func:`regimen.knowledge.reference.resolve_agent`.
+``m FOLFOX 6`` are one key. Agent ids are the canonical ids of
+:func:`regimen.knowledge.reference.resolve_agent`.
 """
 
 from __future__ import annotations
