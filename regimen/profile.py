@@ -1,9 +1,11 @@
 """The patient profile: pydantic models, loading from YAML/JSON, normalisation.
 
 The field names are the contract (see README). Values are normalised against
-the knowledge base's vocabulary: gene symbols upper-cased with aliases
-resolved, protein changes to one-letter ``p.``-less form, tumour names to
-OncoTree codes, agent names to lower-case INN.
+the knowledge base's vocabulary and the shipped reference data: gene symbols to
+approved HGNC symbols (aliases and previous symbols resolved, an isoform such as
+``CLDN18.2`` kept), changes to the canonical spelling of
+:mod:`regimen.knowledge.notation`, tumour names to OncoTree codes, agent names
+and brand or code names to canonical ids, regimen acronyms to their agents.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from .errors import ProfileError, VocabularyError
 from .io.documents import Document, parse_text, read_document, read_stream, validation_error
-from .knowledge.vocabulary import Vocabulary, normalise_change
+from .knowledge import reference
+from .knowledge.notation import check_type, parse_change
+from .knowledge.vocabulary import Vocabulary
 from .models import Model
 
 MAX_LIST = 500
@@ -77,14 +81,22 @@ class Tumour(Model):
     def _code(cls, value: str, info: ValidationInfo) -> str:
         vocab = _vocab(info)
         code = _vocab_call(vocab.tumour_code, value)
-        tumour = vocab.tumours[code]
-        specific = sorted(c for c, t in vocab.tumours.items() if t.gi and t.parent is not None)
+        tumour = vocab.tumour(code)
         if not tumour.gi:
-            raise ValueError(f"{value!r} ({tumour.name}) is not a gastrointestinal cancer; "
-                             f"regimen covers {', '.join(specific)}")
-        if tumour.parent is None:
-            raise ValueError(f"{value!r} is too general: give the tumour type "
-                             f"({', '.join(specific)})")
+            if code in vocab.tumours:
+                raise ValueError(f"{value!r} ({tumour.name}) is not a gastrointestinal "
+                                 "cancer; regimen covers the OncoTree tissues Ampulla of "
+                                 "Vater, Biliary Tract, Bowel, Esophagus/Stomach, Liver and "
+                                 "Pancreas")
+            node = reference.oncotree_node(code)
+            raise ValueError(f"{value!r} ({node.code}, {node.name}) belongs to the "
+                             f"{node.tissue} organ system in OncoTree, not to a "
+                             "gastrointestinal one; regimen covers the OncoTree tissues "
+                             "Ampulla of Vater, Biliary Tract, Bowel, Esophagus/Stomach, "
+                             "Liver and Pancreas")
+        if code in vocab.tumours and tumour.parent is None:
+            raise ValueError(f"{value!r} is too general: give the tumour type as an OncoTree "
+                             "code or name (e.g. COAD, STAD, IHCH, PAAD)")
         return code
 
 
@@ -94,26 +106,74 @@ ALTERATION_TYPES = Literal[
 ]
 
 
+_VAF = ("VAF is a fraction between 0 and 1")
+
+
+def _vaf(value: Any) -> Any:
+    """``vaf: 31`` is a percentage written as a number: say so instead of "<= 1"."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+        raise ValueError(f"{_VAF}; {value:g} looks like a percentage, write {value / 100:g}")
+    if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value <= 1:
+        raise ValueError(f"{_VAF}; got {value:g}")
+    return value
+
+
+def _as_written(value: Any, info: ValidationInfo) -> Any:
+    """Keep what the report wrote where the canonical form differs: the isoform of an
+    isoform name (``CLDN18.2`` -> gene CLDN18, isoform 18.2) and the change as written
+    (``c.34G>T`` -> change G12C, change_as_written c.34G>T). Errors are left to the field
+    validators, which report them at the field."""
+    if not isinstance(value, dict) or not isinstance(value.get("gene"), str):
+        return value
+    value = dict(value)
+    try:
+        symbol, isoform = _vocab(info).gene_isoform(value["gene"])
+    except VocabularyError:
+        return value
+    if isoform and "isoform" not in value:
+        value["isoform"] = isoform
+    change = value.get("change")
+    if isinstance(change, str) and "change_as_written" not in value:
+        try:
+            parsed = parse_change(change, symbol)
+        except VocabularyError:
+            return value
+        if parsed.text != change.strip():
+            value["change_as_written"] = change
+    return value
+
+
 class Alteration(Model):
-    gene: str
-    change: str | None = None
-    type: ALTERATION_TYPES | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
+    gene: str = Field(description="HGNC symbol; aliases, previous symbols and isoform names "
+                      "(CLDN18.2) resolve to the approved symbol")
+    change: str | None = Field(default=None, description=(
+        "the variant as the report writes it: protein change (G12C, p.Gly12Cys, R97fs, "
+        "E746_A750del), exon-level finding (exon 19 deletion), fusion (FGFR2::BICC1), splice "
+        "change, or a hotspot c. change; stored in canonical form"))
+    type: ALTERATION_TYPES | None = Field(default=None, description=(
+        "alteration type; implied by the change when omitted"))
+    vaf: float | None = Field(default=None, ge=0, le=1,
+                              description="variant allele fraction, 0 to 1 (0.31, not 31)")
+    isoform: str | None = Field(default=None, description=(
+        "isoform named in place of the gene (CLDN18.2 -> 18.2); set from the gene"))
+    change_as_written: str | None = Field(default=None, description=(
+        "the change as written when it differs from the canonical form; set from the change"))
+
+    _written = model_validator(mode="before")(_as_written)
+    _vaf_fraction = field_validator("vaf", mode="before")(_vaf)
 
     @field_validator("gene")
     @classmethod
     def _gene(cls, value: str, info: ValidationInfo) -> str:
-        return _vocab_call(_vocab(info).gene, value)
+        return str(_vocab_call(_vocab(info).gene, value))
 
     @field_validator("change")
     @classmethod
-    def _change(cls, value: str | None) -> str | None:
+    def _change(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        value = normalise_change(value)
-        if not value:
-            raise ValueError("change is empty; omit it or give e.g. G12C")
-        return value
+        gene = info.data.get("gene")
+        return str(_vocab_call(parse_change, value, gene).text)
 
     @field_validator("type", mode="before")
     @classmethod
@@ -122,13 +182,18 @@ class Alteration(Model):
 
     @model_validator(mode="after")
     def _default_type(self) -> Alteration:
-        if self.type is None:
-            if self.change is None:
+        if self.change is None:
+            if self.type is None:
                 raise ValueError(
                     f"alteration of {self.gene} needs a 'change' (e.g. G12C) or a 'type' "
-                    "(mutation, amplification, loss, fusion, promoter-methylation, wild-type)"
+                    "(mutation, amplification, loss, fusion, promoter-methylation, wild-type, "
+                    "overexpression)"
                 )
-            object.__setattr__(self, "type", "mutation")
+            return self
+        parsed = parse_change(self.change, self.gene)
+        written = self.change_as_written or self.change
+        parsed = parsed.model_copy(update={"original": written})
+        object.__setattr__(self, "type", _vocab_call(check_type, parsed, self.type))
         return self
 
 
@@ -189,12 +254,58 @@ def _agents(value: Any, info: ValidationInfo) -> Any:
     return sorted(out)
 
 
+def _regimens(value: Any, info: ValidationInfo) -> Any:
+    """A therapy's regimen acronyms, in ``agents`` or in ``regimen``: each expands to its
+    agents (``FOLFOX`` -> oxaliplatin, fluorouracil, leucovorin) and the therapy keeps the
+    regimen in ``regimens`` as ``FOLFOX (oxaliplatin + fluorouracil + leucovorin)``."""
+    if not isinstance(value, dict):
+        return value
+    value = dict(value)
+    named = value.pop("regimen", None)
+    shown: list[str] = []
+    for display in value.pop("regimens", None) or []:  # a validated therapy, validated again
+        if not any(r.display == display for r in _vocab(info).regimens.regimens):
+            raise ValueError(f"regimens {display!r}: write the acronym under 'regimen'")
+        shown.append(display)
+    agents = value.get("agents", [])
+    if isinstance(agents, str):
+        agents = [agents]
+    if isinstance(named, str):
+        named = [named]
+    if named is not None and not isinstance(named, list):
+        raise ValueError(f"regimen is an acronym such as FOLFOX or a list of them; got {named!r}")
+    if not isinstance(agents, list):
+        return value
+    vocab = _vocab(info)
+    kept: list[Any] = []
+    for item in [*(named or []), *agents]:
+        regimen = vocab.regimen(item) if isinstance(item, str) else None
+        if regimen is None:
+            if named and item in named:
+                raise ValueError(f"regimen {item!r} is not a known regimen acronym; list its "
+                                 "agents under 'agents' (see knowledge/regimens.yaml)")
+            kept.append(item)
+            continue
+        if regimen.display not in shown:
+            shown.append(regimen.display)
+        kept.extend(regimen.agents)
+    value["agents"] = kept
+    if shown:
+        value["regimens"] = shown
+    return value
+
+
 def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
 class Therapy(Model):
-    agents: list[str] = Field(min_length=1, max_length=20)
+    agents: list[str] = Field(min_length=1, max_length=20, description=(
+        "agents by INN, brand or code name (Keytruda, AMG 510), or regimen acronyms (FOLFOX, "
+        "mFOLFIRINOX, STRIDE), which expand to their agents"))
+    regimens: list[str] = Field(default=[], max_length=20, description=(
+        "the regimens named, as 'FOLFOX (oxaliplatin + fluorouracil + leucovorin)'; set "
+        "from regimen acronyms in agents or regimen"))
     start: dt.date | None = None
     end: dt.date | None = None
     response: RESPONSE | None = None
@@ -203,6 +314,7 @@ class Therapy(Model):
     line: int | None = Field(default=None, ge=1, le=20)
     setting: str | None = None
 
+    _regimen_names = model_validator(mode="before")(_regimens)
     _agents = field_validator("agents", mode="before")(_agents)
     _responses = field_validator("response", "best_response", mode="before")(_upper)
 
@@ -227,11 +339,18 @@ class Therapy(Model):
 
 
 class CtdnaVariant(Model):
-    gene: str
-    change: str | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
-    detected: bool | None = None
+    gene: str = Field(description="HGNC symbol (aliases and previous symbols resolve)")
+    change: str | None = Field(default=None, description=(
+        "the variant (same notation as an alteration's change); stored in canonical form"))
+    vaf: float | None = Field(default=None, ge=0, le=1,
+                              description="variant allele fraction, 0 to 1 (0.31, not 31)")
+    detected: bool | None = Field(default=None, description="false: tested and not detected")
+    isoform: str | None = Field(default=None, description="isoform named in place of the gene")
+    change_as_written: str | None = Field(default=None, description=(
+        "the change as written when it differs from the canonical form"))
 
+    _written = model_validator(mode="before")(_as_written)
+    _vaf_fraction = field_validator("vaf", mode="before")(_vaf)
     _gene = field_validator("gene")(Alteration._gene.__func__)  # type: ignore[attr-defined]
     _change = field_validator("change")(Alteration._change.__func__)  # type: ignore[attr-defined]
 
@@ -359,7 +478,8 @@ class Profile(Model):
                 clash = [b for b in alterations if b.gene == a.gene and b.type == "mutation"]
                 if clash:
                     raise ValueError(f"{a.gene} is listed both as wild-type and as mutated "
-                                     f"({clash[0].change}); keep the one that is right")
+                                     f"({clash[0].change or clash[0].type}); keep the one "
+                                     "that is right")
         return alterations
 
 

@@ -33,10 +33,11 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("unknown-key", "p.yaml", b"tumour: {type: COADREAD}\nmutations: []\n",
      "p.yaml:2: mutations: unknown key 'mutations' (allowed keys here:"),
     ("unknown-tumour", "p.yaml", b"tumour: {type: glioma}\n",
-     "tumour.type: unknown tumour type 'glioma'"),
+     "tumour.type: unknown tumour type 'glioma': not an OncoTree code or name"),
     ("gene-typo", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations: [{gene: BRAFF, change: V600E}]\n",
-     "alterations[0].gene: unknown gene 'BRAFF' (did you mean BRAF?)"),
+     "alterations[0].gene: unknown gene 'BRAFF': not an HGNC symbol, alias or previous "
+     "symbol (did you mean BRAF?)"),
     ("agent-typo", "p.yaml", b"tumour: {type: COADREAD}\ntherapies: [{agents: [cetuximabb]}]\n",
      "therapies[0].agents: unknown agent 'cetuximabb' (did you mean cetuximab?)"),
     ("bad-level", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {expression: {GPX4: up}}\n",
@@ -45,15 +46,16 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
      "unknown tumour-microenvironment term 'hypoxia' (did you mean hypoxic?"),
     ("vaf-out-of-range", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations: [{gene: KRAS, change: G12C, vaf: 31}]\n",
-     "alterations[0].vaf: Input should be less than or equal to 1 (got 31)"),
+     "alterations[0].vaf: VAF is a fraction between 0 and 1; 31 looks like a percentage, "
+     "write 0.31"),
     ("negative-tmb", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {tmb: -3}\n",
-     "biomarkers.tmb: Input should be greater than or equal to 0 (got -3)"),
+     "biomarkers.tmb: must be at least 0 (got -3)"),
     ("bad-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-13-01}]\n",
      "p.yaml:2: ctdna[0].date: cannot read '2025-13-01': month must be in 1..12"),
     ("impossible-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-02-30}]\n",
      "p.yaml:2: ctdna[0].date: cannot read '2025-02-30'"),
     ("not-a-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: last week}]\n",
-     "ctdna[0].date: Input should be a valid date"),
+     "ctdna[0].date: 'last week' is not a date; write dates as YYYY-MM-DD"),
     ("duplicate-ctdna-date", "p.yaml",
      b"tumour: {type: COADREAD}\nctdna:\n  - {date: 2025-01-01}\n  - {date: 2025-01-01}\n",
      "two ctDNA draws share the date 2025-01-01"),
@@ -67,7 +69,7 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("oversize", "p.yaml", b"#" * (MAX_BYTES + 1), "larger than the 1,000,000-byte limit"),
     ("too-many-alterations", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations:\n" + b"  - {gene: KRAS, change: G12C}\n" * 501,
-     "alterations: List should have at most 500 items"),
+     "alterations: too many entries: at most 500"),
 ]
 
 

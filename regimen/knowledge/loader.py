@@ -2,7 +2,7 @@
 
 Files under ``knowledge/``: ``manifest.yaml``, ``sources.yaml``,
 ``vocabulary.yaml`` (and ``vocabulary/*.yaml``), ``agents.yaml``,
-``mechanisms.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
+``mechanisms.yaml``, ``regimens.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
 validated with ``extra="forbid"``; a broken file is reported with its path, the
 rule id and the field. Cross-reference checks live in :mod:`regimen.tools.lint`.
 """
@@ -21,6 +21,7 @@ from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .regimens import load_regimens
 from .vocabulary import TumourType, Vocabulary
 
 StrList = list[str]
@@ -106,6 +107,10 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     vocabulary = _load_vocabulary(
         [read(p) for p in _split_files(root, "vocabulary")], agents
     )
+    if (root / "regimens.yaml").is_file():
+        digest.update(b"regimens.yaml")
+        digest.update((root / "regimens.yaml").read_bytes())
+        vocabulary.regimens = load_regimens(root / "regimens.yaml")
 
     rules: list[Rule] = []
     rule_files: dict[str, str] = {}
