@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -73,8 +73,8 @@ def _normalise_terms(value: Any, vocab: Vocabulary, allowed: Any, what: str) -> 
 
 class Tumour(Model):
     type: str = Field(description="OncoTree code or common name (colorectal, gastric, HCC, ...)")
-    stage: str | None = None
-    histology: str | None = None
+    stage: str | None = Field(default=None, description="stage as the report gives it (IV)")
+    histology: str | None = Field(default=None, description="histology as the report gives it")
 
     @field_validator("type")
     @classmethod
@@ -202,12 +202,19 @@ MICROBE_LEVEL = Literal["high", "low", "absent"]
 
 
 class Biomarkers(Model):
-    msi: Literal["MSI-H", "MSI-L", "MSS"] | None = None
-    tmb: float | None = Field(default=None, ge=0, le=10_000)
-    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000)
-    expression: dict[str, LEVEL] = {}
-    tme: list[str] = Field(default=[], max_length=MAX_LIST)
-    microbiome: dict[str, MICROBE_LEVEL] = {}
+    msi: Literal["MSI-H", "MSI-L", "MSS"] | None = Field(default=None, description=(
+        "microsatellite status: MSI-H, MSI-L or MSS (MSI-high, dMMR and pMMR are read too)"))
+    tmb: float | None = Field(default=None, ge=0, le=10_000,
+                              description="tumour mutational burden, mutations per megabase")
+    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000,
+                                   description="PD-L1 combined positive score")
+    expression: dict[str, LEVEL] = Field(default={}, description=(
+        "expression level by gene (HGNC symbol or alias): high, low, normal or absent"))
+    tme: list[str] = Field(default=[], max_length=MAX_LIST, description=(
+        "tumour-microenvironment terms (knowledge/vocabulary.yaml, 'tme')"))
+    microbiome: dict[str, MICROBE_LEVEL] = Field(default={}, description=(
+        "microbiome level by taxon (knowledge/vocabulary.yaml, 'microbiome'): high, low or "
+        "absent"))
 
     @field_validator("msi", mode="before")
     @classmethod
@@ -306,13 +313,16 @@ class Therapy(Model):
     regimens: list[str] = Field(default=[], max_length=20, description=(
         "the regimens named, as 'FOLFOX (oxaliplatin + fluorouracil + leucovorin)'; set "
         "from regimen acronyms in agents or regimen"))
-    start: dt.date | None = None
-    end: dt.date | None = None
-    response: RESPONSE | None = None
-    best_response: RESPONSE | None = None
-    response_date: dt.date | None = None
-    line: int | None = Field(default=None, ge=1, le=20)
-    setting: str | None = None
+    start: dt.date | None = Field(default=None, description="start date, YYYY-MM-DD")
+    end: dt.date | None = Field(default=None, description="end date, YYYY-MM-DD; none: ongoing")
+    response: RESPONSE | None = Field(default=None, description=(
+        "response at the end of the therapy (RECIST): CR, PR, SD or PD"))
+    best_response: RESPONSE | None = Field(default=None, description=(
+        "best response during the therapy: CR, PR, SD or PD"))
+    response_date: dt.date | None = Field(default=None, description=(
+        "when the response was assessed, YYYY-MM-DD"))
+    line: int | None = Field(default=None, ge=1, le=20, description="line of therapy, 1 to 20")
+    setting: str | None = Field(default=None, description="setting (adjuvant, metastatic, ...)")
 
     _regimen_names = model_validator(mode="before")(_regimens)
     _agents = field_validator("agents", mode="before")(_agents)
@@ -356,11 +366,13 @@ class CtdnaVariant(Model):
 
 
 class CtdnaDraw(Model):
-    date: dt.date
-    tumour_fraction: float | None = Field(default=None, ge=0, le=1)
+    date: dt.date = Field(description="date of the draw, YYYY-MM-DD")
+    tumour_fraction: float | None = Field(default=None, ge=0, le=1, description=(
+        "ctDNA tumour fraction, 0 to 1 (also written tumor_fraction)"))
     lod: float | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
-    variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST)
-    assay: str | None = None
+    variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST,
+                                         description="variants tested in this draw")
+    assay: str | None = Field(default=None, description="assay name")
 
     @field_validator("variants")
     @classmethod
@@ -383,10 +395,11 @@ class CtdnaDraw(Model):
 
 
 class DrugSensitivity(Model):
-    agent: str
-    result: Literal["sensitive", "intermediate", "resistant"]
-    assay: str | None = None
-    date: dt.date | None = None
+    agent: str = Field(description="agent tested (INN, brand or code name)")
+    result: Literal["sensitive", "intermediate", "resistant"] = Field(
+        description="sensitive, intermediate or resistant")
+    assay: str | None = Field(default=None, description="assay (patient-derived organoid, ...)")
+    date: dt.date | None = Field(default=None, description="date of the result, YYYY-MM-DD")
 
     @field_validator("agent", mode="before")
     @classmethod
@@ -402,8 +415,9 @@ class DrugSensitivity(Model):
 
 
 class Clinical(Model):
-    conditions: list[str] = Field(default=[], max_length=50)
-    ecog: int | None = Field(default=None, ge=0, le=5)
+    conditions: list[str] = Field(default=[], max_length=50, description=(
+        "clinical conditions (knowledge/vocabulary.yaml, 'conditions')"))
+    ecog: int | None = Field(default=None, ge=0, le=5, description="ECOG performance status, 0-5")
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -422,19 +436,23 @@ class CtdnaSettings(Model):
 
 
 class Settings(Model):
-    ctdna: CtdnaSettings = CtdnaSettings()
+    ctdna: CtdnaSettings = Field(default=CtdnaSettings(), description="ctDNA thresholds")
 
 
 class Profile(Model):
-    id: str | None = Field(default=None, max_length=100)
-    tumour: Tumour
-    alterations: list[Alteration] = Field(default=[], max_length=MAX_LIST)
-    biomarkers: Biomarkers = Biomarkers()
-    therapies: list[Therapy] = Field(default=[], max_length=50)
-    ctdna: list[CtdnaDraw] = Field(default=[], max_length=200)
-    drug_sensitivity: list[DrugSensitivity] = Field(default=[], max_length=MAX_LIST)
-    clinical: Clinical = Clinical()
-    settings: Settings = Settings()
+    id: str | None = Field(default=None, max_length=100, description="profile identifier")
+    tumour: Tumour = Field(description="the tumour (also written tumor)")
+    alterations: list[Alteration] = Field(default=[], max_length=MAX_LIST, description=(
+        "tissue genomic findings"))
+    biomarkers: Biomarkers = Field(default=Biomarkers(), description=(
+        "MSI, TMB, PD-L1, expression, tumour microenvironment and microbiome"))
+    therapies: list[Therapy] = Field(default=[], max_length=50, description=(
+        "treatment history, any order (sorted by start date)"))
+    ctdna: list[CtdnaDraw] = Field(default=[], max_length=200, description="ctDNA draws")
+    drug_sensitivity: list[DrugSensitivity] = Field(default=[], max_length=MAX_LIST,
+                                                    description="organoid drug-sensitivity results")
+    clinical: Clinical = Field(default=Clinical(), description="clinical conditions and ECOG")
+    settings: Settings = Field(default=Settings(), description="evaluation settings")
 
     @model_validator(mode="before")
     @classmethod
@@ -541,3 +559,90 @@ def load_profile(
 
 def profile_from_text(text: str, vocab: Vocabulary, source: str = "<text>") -> Profile:
     return profile_from_document(parse_text(text, source), vocab)
+
+
+SCHEMA_ID = "urn:regimen:schema:profile:2"
+"""The ``$id`` of the profile schema (a URN: the schema is not published at a URL)."""
+
+
+def _any_case(term: str, separators: str = "-_ ", dots: bool = False) -> str:
+    """A regular expression matching ``term`` in any case, with ``-``, ``_`` or a space
+    between words, as the profile loader reads it."""
+    out = []
+    for char in term:
+        if char == "-":
+            out.append(f"[{separators}]")
+        elif char.isalpha() and char.isascii():
+            out.append(f"[{char.upper()}{char.lower()}]" + ("[.]?" if dots else ""))
+        else:
+            out.append("\\" + char if not char.isalnum() else char)
+    return "".join(out)
+
+
+def _one_of_terms(terms: list[str], what: str, separators: str = "-_ ",
+                  dots: bool = False) -> dict[str, Any]:
+    """The canonical terms as an ``enum``, and the spellings the loader also reads."""
+    pattern = "|".join(_any_case(t, separators, dots) for t in terms)
+    return {"anyOf": [{"enum": terms}, {"type": "string", "pattern": f"^ *({pattern}) *$"}],
+            "description": f"{what}: one of {', '.join(terms)} (any case)"}
+
+
+def _term_list(terms: list[str], what: str, field: dict[str, Any]) -> dict[str, Any]:
+    """A field that takes one term or a list of terms."""
+    one = _one_of_terms(terms, what)
+    return {"anyOf": [{"type": "array", "items": one, "maxItems": field.get("maxItems", 500)},
+                      one], "default": [], "description": field["description"]}
+
+
+def profile_schema(vocab: Vocabulary) -> dict[str, Any]:
+    """The JSON Schema of a profile: what :func:`load_profile` accepts, with the spellings
+    it also reads (``tumor``, ``tumor_fraction``, ``regimen``, terms in any case), the
+    enumerations of TME, microbiome and clinical terms, and a description on every field.
+
+    Names checked against the reference data (genes, agents, tumour types) and variant
+    notation are strings here: the schema cannot hold HGNC, NCIt and OncoTree."""
+    schema = Profile.model_json_schema()
+    defs = schema["$defs"]
+    props = schema["properties"]
+    props["tumor"] = {**props["tumour"], "description": "same as tumour"}
+    schema["required"] = [r for r in schema.get("required", []) if r != "tumour"]
+    schema["oneOf"] = [{"required": ["tumour"]}, {"required": ["tumor"]}]
+    draw = defs["CtdnaDraw"]["properties"]
+    draw["tumor_fraction"] = {**draw["tumour_fraction"], "description": "same as tumour_fraction"}
+    defs["CtdnaDraw"]["not"] = {"required": ["tumour_fraction", "tumor_fraction"]}
+    therapy = defs["Therapy"]
+    therapy["properties"]["regimen"] = {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        "description": "regimen acronym(s) (FOLFOX, CAPOX, STRIDE, ...: "
+                       "knowledge/regimens.yaml), expanded to their agents"}
+    therapy["required"] = []
+    therapy["anyOf"] = [{"required": ["agents"]}, {"required": ["regimen"]}]
+    markers = defs["Biomarkers"]["properties"]
+    markers["tme"] = _term_list(sorted(vocab.tme), "tumour-microenvironment term",
+                                markers["tme"])
+    taxa = sorted({name for taxon, synonyms in vocab.microbiome.items()
+                   for name in (taxon, *synonyms) if name.isascii()})
+    markers["microbiome"]["propertyNames"] = _one_of_terms(taxa, "microbiome term", dots=True)
+    markers["microbiome"]["x-terms"] = sorted(vocab.microbiome)
+    msi = ["MSI-H", "MSI-L", "MSS", "MSI-HIGH", "MSIH", "MSI-LOW", "DMMR", "PMMR"]
+    markers["msi"]["anyOf"] = [_one_of_terms(msi, "microsatellite status", "- "),
+                               {"type": "null"}]
+    clinical = defs["Clinical"]["properties"]
+    clinical["conditions"] = _term_list(sorted(vocab.conditions), "clinical condition",
+                                        clinical["conditions"])
+    markers["expression"]["additionalProperties"] = _one_of_terms(
+        ["high", "low", "normal", "absent"], "expression level", "-")
+    markers["microbiome"]["additionalProperties"] = _one_of_terms(
+        ["high", "low", "absent"], "microbiome level", "-")
+    alteration = defs["Alteration"]["properties"]
+    alteration["type"]["anyOf"] = [
+        _one_of_terms(list(get_args(ALTERATION_TYPES)), "alteration type", "-"),
+        {"type": "null"}]
+    for name in ("response", "best_response"):
+        defs["Therapy"]["properties"][name]["anyOf"] = [
+            _one_of_terms(["CR", "PR", "SD", "PD"], "RECIST response", ""), {"type": "null"}]
+    defs["DrugSensitivity"]["properties"]["result"] = {
+        **_one_of_terms(["sensitive", "intermediate", "resistant"], "organoid result", "")}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+            "description": "A patient profile for regimen (see README, 'The profile').",
+            **schema}
