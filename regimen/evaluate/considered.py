@@ -18,13 +18,14 @@ from ..knowledge.conditions import (
     AlterationCond,
     BiomarkerCond,
     ClinicalCond,
+    Condition,
     CtdnaCond,
     ExpressionCond,
     MicrobiomeCond,
+    NotCond,
     SensitivityCond,
     TherapyCond,
     TmeCond,
-    walk_conditions,
 )
 from ..profile import Alteration, Profile
 from ..result import NotConsidered
@@ -49,13 +50,21 @@ class _Reads:
     agents: set[str] = field(default_factory=set)
 
 
+def _walk(conditions: list[Condition], negated: bool = False) -> Iterator[
+        tuple[Condition, bool]]:
+    """Every condition with whether it sits under a ``not``."""
+    for cond in conditions:
+        yield cond, negated
+        yield from _walk(cond.spec.children(), negated or isinstance(cond.spec, NotCond))
+
+
 @lru_cache(maxsize=8)
 def _reads(kb: KnowledgeBase) -> _Reads:
     reads = _Reads(agents=kb.used_agents())
     for rule in kb.rules:
         if rule.then.option is not None:
             reads.options |= kb.expand(rule.then.option.agents)
-        for cond in walk_conditions(rule.when):
+        for cond, negated in _walk(rule.when):
             spec = cond.spec
             if isinstance(spec, AlterationCond):
                 types = tuple(t for t in spec.type or () if t != "any")
@@ -77,7 +86,8 @@ def _reads(kb: KnowledgeBase) -> _Reads:
                 reads.microbiome |= set(spec.taxon)
             elif isinstance(spec, ClinicalCond):
                 reads.conditions |= set(spec.any_of)
-            elif isinstance(spec, SensitivityCond):
+            elif isinstance(spec, SensitivityCond) and not negated:
+                # "no organoid result at all" (a negated condition) reads no result
                 named = [*(spec.agent or ()), *(spec.klass or ())]
                 if named:
                     reads.sensitivity |= kb.expand(named)

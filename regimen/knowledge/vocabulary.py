@@ -214,11 +214,6 @@ class Vocabulary:
             return self._agent_alias[key]
         if reference.is_agent_name(str(raw)):
             return reference.resolve_agent(str(raw)).id
-        if not AGENT_RE.match(key):
-            raise VocabularyError(
-                f"{raw!r} is not an agent name",
-                hint="use the international non-proprietary name, e.g. oxaliplatin",
-            )
         close = set(reference.suggest_agent(str(raw)))
         close |= {self._agent_alias[k] for k in self._agent_alias
                   if abs(len(k) - len(key)) <= 1 and damerau(k, key) == 1}
@@ -226,6 +221,11 @@ class Vocabulary:
             raise VocabularyError(
                 f"unknown agent {raw!r}",
                 hint="did you mean " + " or ".join(sorted(close)[:5]) + "?")
+        if not AGENT_RE.match(key):
+            raise VocabularyError(
+                f"{raw!r} is not an agent name",
+                hint="use the international non-proprietary name, e.g. oxaliplatin",
+            )
         return key
 
     def classes_of(self, agent: str) -> tuple[str, ...]:
