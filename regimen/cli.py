@@ -392,7 +392,7 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
         from .errors import VocabularyError
 
         try:
-            code = kb.vocabulary.tumour_code(tumour)
+            code = kb.vocabulary.patient_tumour(tumour)
         except VocabularyError as exc:
             raise InputError(exc.message, field="--tumour", hint=exc.hint) from None
     chosen = _chosen(output, fmt, "summary")

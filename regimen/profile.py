@@ -19,7 +19,6 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from .errors import ProfileError, VocabularyError
 from .io.documents import Document, parse_text, read_document, read_stream, validation_error
-from .knowledge import reference
 from .knowledge.notation import check_type, parse_change
 from .knowledge.vocabulary import Vocabulary
 from .models import Model
@@ -79,25 +78,7 @@ class Tumour(Model):
     @field_validator("type")
     @classmethod
     def _code(cls, value: str, info: ValidationInfo) -> str:
-        vocab = _vocab(info)
-        code = _vocab_call(vocab.tumour_code, value)
-        tumour = vocab.tumour(code)
-        if not tumour.gi:
-            if code in vocab.tumours:
-                raise ValueError(f"{value!r} ({tumour.name}) is not a gastrointestinal "
-                                 "cancer; regimen covers the OncoTree tissues Ampulla of "
-                                 "Vater, Biliary Tract, Bowel, Esophagus/Stomach, Liver and "
-                                 "Pancreas")
-            node = reference.oncotree_node(code)
-            raise ValueError(f"{value!r} ({node.code}, {node.name}) belongs to the "
-                             f"{node.tissue} organ system in OncoTree, not to a "
-                             "gastrointestinal one; regimen covers the OncoTree tissues "
-                             "Ampulla of Vater, Biliary Tract, Bowel, Esophagus/Stomach, "
-                             "Liver and Pancreas")
-        if code in vocab.tumours and tumour.parent is None:
-            raise ValueError(f"{value!r} is too general: give the tumour type as an OncoTree "
-                             "code or name (e.g. COAD, STAD, IHCH, PAAD)")
-        return code
+        return str(_vocab_call(_vocab(info).patient_tumour, value))
 
 
 ALTERATION_TYPES = Literal[

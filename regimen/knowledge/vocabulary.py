@@ -69,6 +69,8 @@ class Vocabulary:
     regimens: RegimenIndex = field(default_factory=lambda: RegimenIndex(()))
 
     def __post_init__(self) -> None:
+        self._tumour_cache: dict[str, TumourType] = {}
+        self._lineage_cache: dict[str, tuple[str, ...]] = {}
         self._tumour_index: dict[str, str] = {}
         for code, tumour in self.tumours.items():
             self._tumour_index[code.lower()] = code
@@ -110,32 +112,53 @@ class Vocabulary:
                       "use an OncoTree code or name, e.g. COADREAD, STAD, IHCH, HCC, PAAD"),
             ) from None
 
+    def patient_tumour(self, raw: str) -> str:
+        """The code of a tumour a patient can have: a gastrointestinal OncoTree code or name
+        (or a knowledge-base name for one); a non-GI type is an error naming its organ
+        system, a group code (GI) an error asking for the tumour type."""
+        code = self.tumour_code(raw)
+        tumour = self.tumour(code)
+        if not tumour.gi:
+            node = reference.find_node(code)
+            where = (f"belongs to the {node.tissue} organ system in OncoTree, not to a "
+                     "gastrointestinal one" if node is not None
+                     else "is not a gastrointestinal cancer")
+            described = f"{node.code}, {node.name}" if node is not None else tumour.name
+            raise VocabularyError(
+                f"{raw!r} ({described}) {where}",
+                hint="regimen covers the OncoTree tissues Ampulla of Vater, Biliary Tract, "
+                     "Bowel, Esophagus/Stomach, Liver and Pancreas")
+        if code in self.tumours and self.tumours[code].parent is None:
+            raise VocabularyError(
+                f"{raw!r} is too general",
+                hint="give the tumour type as an OncoTree code or name (e.g. COAD, STAD, "
+                     "IHCH, PAAD)")
+        return code
+
     def is_tumour_code(self, code: str) -> bool:
         """True for a knowledge code (GI, SOLID, ...) or an OncoTree code."""
-        if code in self.tumours:
-            return True
-        try:
-            return reference.oncotree_node(code).code == code
-        except VocabularyError:
-            return False
+        return code in self.tumours or reference.find_node(code) is not None
 
     def tumour(self, code: str) -> TumourType:
         """The tumour type with this code: OncoTree's node (name, parent, tissue as organ)
         when OncoTree has the code, else the knowledge base's pseudo-code (GI, SOLID, ...)."""
+        cached = self._tumour_cache.get(code)
+        if cached is not None:
+            return cached
         known = self.tumours.get(code)
-        try:
-            node = reference.oncotree_node(code)
-        except VocabularyError:
-            node = None
-        if node is None or node.code != code:
+        node = reference.find_node(code)
+        if node is None:
             if known is None:
                 raise VocabularyError(f"unknown tumour code {code!r}")
-            return TumourType(known.code, known.name, known.parent,
-                              _ORGAN_TISSUE.get(known.organ, known.organ), known.gi,
-                              known.synonyms)
-        return TumourType(node.code, node.name, node.parent,
-                          reference.tissue_code(node.code), reference.is_gi(node.code),
-                          known.synonyms if known else ())
+            found = TumourType(known.code, known.name, known.parent,
+                               _ORGAN_TISSUE.get(known.organ, known.organ), known.gi,
+                               known.synonyms)
+        else:
+            found = TumourType(node.code, node.name, node.parent,
+                               reference.tissue_code(node.code), reference.is_gi(node.code),
+                               known.synonyms if known else ())
+        self._tumour_cache[code] = found
+        return found
 
     def lineage(self, code: str) -> tuple[str, ...]:
         """The code and every code it belongs to: ``COAD`` -> ``(COAD, COADREAD, BOWEL, GI)``,
@@ -145,16 +168,16 @@ class Vocabulary:
         base's groupings of each member: GBC and CHOL hang under precursor lesions in
         OncoTree, so the biliary group is reached through the tissue ``BILIARY_TRACT``.
         """
+        cached = self._lineage_cache.get(code)
+        if cached is not None:
+            return cached
         chain: list[str] = []
 
         def add(item: str) -> None:
             if item not in chain:
                 chain.append(item)
 
-        try:
-            nodes = reference.lineage(code) if reference.oncotree_node(code).code == code else ()
-        except VocabularyError:
-            nodes = ()
+        nodes = reference.lineage(code) if reference.find_node(code) is not None else ()
         for node in nodes:
             if node.level > 0:
                 add(node.code)
@@ -169,6 +192,7 @@ class Vocabulary:
                 current = self.tumours[current].parent
         if nodes and reference.is_gi(code):
             add("GI")
+        self._lineage_cache[code] = tuple(chain)
         return tuple(chain)
 
     # -- genes ----------------------------------------------------------------
