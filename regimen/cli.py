@@ -82,9 +82,9 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
                          hint="use YYYY-MM-DD, e.g. 2025-06-01") from None
 
 
-def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
-    """Write the finished text to --output atomically, or to stdout."""
-    from .documents import write_text_atomic
+def _emit(text: str | bytes, output: Path | None, profile: str | None = None) -> None:
+    """Write the finished text (or PDF bytes) to --output atomically, or to stdout."""
+    from .documents import write_bytes_atomic, write_text_atomic
 
     if output is None:
         click.echo(text, nl=False)
@@ -93,11 +93,14 @@ def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
             Path(profile).resolve() == output.resolve():
         raise InputError("--output is the input profile; refusing to overwrite it",
                          source=str(output), hint="choose another --output path")
-    write_text_atomic(output, text)
+    if isinstance(text, bytes):
+        write_bytes_atomic(output, text)
+    else:
+        write_text_atomic(output, text)
     click.echo(f"wrote {output}", err=True)
 
 
-FORMAT_CHOICE = click.Choice(["txt", "md", "html", "json"])
+FORMAT_CHOICE = click.Choice(["txt", "md", "html", "json", "pdf"])
 
 
 def output_options(what: str) -> Callable[[F], F]:
@@ -371,6 +374,7 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
             raise InputError(exc.message, field="--tumour", hint=exc.hint) from None
     chosen = format_for(str(output) if output else None, fmt)
     summary = summarise_knowledge(kb, code)
+    text: str | bytes
     if chosen == "json":
         text = json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -17,9 +17,9 @@ from .errors import InputError
 from .resources import templates_dir
 from .result import DISCLAIMER, Result
 
-FORMATS: tuple[str, ...] = ("txt", "md", "html", "json")
+FORMATS: tuple[str, ...] = ("txt", "md", "html", "json", "pdf")
 EXTENSIONS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-              ".json": "json"}
+              ".json": "json", ".pdf": "pdf"}
 
 SCORE_PARTS = {
     "evidence": "evidence",
@@ -101,13 +101,22 @@ def environment(fmt: str) -> jinja2.Environment:
     return _ENVS[autoescape]
 
 
-def render_template(name: str, fmt: str, **context: Any) -> str:
+def render_template(name: str, fmt: str, **context: Any) -> str | bytes:
+    """Text for txt, md and html; for pdf, the bytes of the printed HTML document."""
+    if fmt == "pdf":
+        from .pdf import html_to_pdf
+
+        return html_to_pdf(str(render_template(name, "html", **context)))
     return environment(fmt).get_template(f"{name}.{fmt}.j2").render(**context)
 
 
-def render(result: Result, fmt: str) -> str:
-    """A full evaluation report in ``fmt`` (txt, md, html or json)."""
+def render(result: Result, fmt: str) -> str | bytes:
+    """A full evaluation report in ``fmt``: text for txt, md, html and json, bytes for pdf."""
     check_format(fmt)
+    if fmt == "pdf":
+        from .pdf import html_to_pdf
+
+        return html_to_pdf(str(render(result, "html")))
     if fmt == "json":
         return result.to_json()
     data = result.to_dict()
