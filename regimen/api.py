@@ -13,7 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .ctdna import derive_events, tracked_variants, tumour_fraction_reading, variant_reading
+from .ctdna import (
+    derive_events,
+    lod_of,
+    tracked_variants,
+    tumour_fraction_reading,
+    variant_reading,
+)
 from .engine import Engine
 from .errors import InputError
 from .explain import Explanation, explain
@@ -172,14 +178,16 @@ def ctdna_section(profile: Profile, events: list[Any]) -> CtdnaSection:
     fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
     if any(reading is not None for _, reading in fractions):
         series.append(Series(name="tumour fraction", points=[
-            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
+            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
+                        lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
     for gene, change in tracked_variants(draws):
         points = []
         for d in draws:
             reading = variant_reading(d, (gene, change), settings)
             points.append(SeriesPoint(date=d.date, value=reading.shown,
-                                      below_lod=not reading.detected))
+                                      below_lod=not reading.detected,
+                                      lod=lod_of(d, settings)))
         series.append(Series(name=f"{gene} {change}" if change else gene, points=points))
     note = None
     if len(draws) == 1:
