@@ -196,18 +196,18 @@ def ctdna_chart(result: Result, scale: str | None = None) -> dict[str, Any] | No
                       "label_y": placed["y"]})
 
     if log:
-        ticks_y = [{"y": y(10.0 ** k), "label": f"{10.0 ** k:g}"}
-                   for k in range(round(math.log10(lo)), round(math.log10(top)) + 1)]
+        tick_values = [10.0 ** k for k in range(round(math.log10(lo)), round(math.log10(top)) + 1)]
     else:
-        ticks_y = [{"y": y(top * k / 4), "label": f"{top * k / 4:g}"} for k in range(5)]
-    for t in ticks_y:
-        placer.place(t["label"], LEFT - 6, t["y"] + 3, "end", "tick", step=0)
+        tick_values = [top * k / 4 for k in range(5)]
+    ticks_y = [{"y": y(v), "label": f"{v:g}"} for v in tick_values]
+    for v in tick_values:
+        placer.place(f"{v:g}", LEFT - 6, y(v) + 3, "end", "tick", step=0)
 
     kinds: dict[dt.date, str] = {p.date: "draw" for s in series for p in s.points}
     for t in therapies:
-        for day in (t.start, t.end):
-            if day is not None and kinds.get(day) != "draw":
-                kinds[day] = "therapy"
+        for change in (t.start, t.end):
+            if change is not None and kinds.get(change) != "draw":
+                kinds[change] = "therapy"
     for day in progressions:
         kinds[day] = "progression"
     ticks_x = []
@@ -227,8 +227,8 @@ def ctdna_chart(result: Result, scale: str | None = None) -> dict[str, Any] | No
                        round(mid + w / 2, 1))}
     placer.labels.append(y_label)
 
-    legend_items: list[tuple[str, str, str]] = [("series", line["colour"], line["name"])
-                                                for line in lines]
+    legend_items: list[tuple[str, str, str]] = [
+        ("series", str(line["colour"]), str(line["name"])) for line in lines]
     if lod_path:
         legend_items.append(("lod", "#7f8c8d", "limit of detection (LOD)"))
     if censored_any:
