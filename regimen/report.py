@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from .chart import ctdna_chart
 from .errors import InputError
@@ -72,6 +73,11 @@ def signed(value: float) -> str:
     return f"{value:+g}"
 
 
+def break_after_plus(value: str) -> markupsafe.Markup:
+    """HTML: ``a+b+c`` with a line-break opportunity after each ``+``."""
+    return markupsafe.Markup("+<wbr>").join(markupsafe.escape(value).split("+"))
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -85,6 +91,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env.filters["cite"] = cite_text
     env.filters["num"] = number
     env.filters["signed"] = signed
+    env.filters["wbr"] = break_after_plus
     env.globals["SCORE_PARTS"] = SCORE_PARTS
     env.globals["MATCH_TEXT"] = MATCH_TEXT
     env.globals["DISCLAIMER"] = DISCLAIMER
