@@ -147,3 +147,42 @@ def test_arbitrary_tumour_sections(tumour: dict) -> None:
 def test_parse_text_never_expands_aliases_even_when_small() -> None:
     with pytest.raises(InputError):
         parse_text("a: &x 1\nb: *x\n", "small.yaml")
+
+
+PROFILE_MESSAGES: list[tuple[str, str]] = [
+    ("ctdna: [{date: 12/03/2025}]",
+     "ctdna[0].date: '12/03/2025' is not a date; write dates as YYYY-MM-DD"),
+    ("alterations: [{gene: KRAS, change: G12C, vaf: 31}]",
+     "alterations[0].vaf: VAF is a fraction between 0 and 1; 31 looks like a percentage, "
+     "write 0.31"),
+    ("alterations: [{gene: KRAS, change: G12C, vaf: -0.2}]",
+     "alterations[0].vaf: VAF is a fraction between 0 and 1; got -0.2"),
+    ("therapies: [{agents: [oxaliplatin], response: XX}]",
+     "therapies[0].response: 'XX' is not allowed; allowed: CR, PR, SD, PD"),
+    ("alterations: [{gene: KRAS, type: mutated}]",
+     "alterations[0].type: 'mutated' is not allowed; allowed: mutation, amplification, loss, "
+     "fusion, promoter-methylation, wild-type, overexpression"),
+    ("biomarkers: {tme: [Immune Hott]}",
+     "biomarkers.tme: unknown tumour-microenvironment term 'Immune Hott' (did you mean "
+     "immune-hot? allowed: "),
+    ("alterations: [{gene: KRAS, change: G12C, type: wild-type}]",
+     "alterations[0]: change 'G12C' contradicts type 'wild-type': wild-type means no change "
+     "was found; drop the change or the type"),
+    ("alterations: [{gene: KRAS, change: 'Q??zz'}]",
+     "alterations[0].change: change 'Q??zz' is not a recognised variant notation;"),
+    ("therapies: [{agents: [Tecentriqq]}]",
+     "therapies[0].agents: unknown agent 'Tecentriqq' (did you mean atezolizumab?)"),
+    ("therapies: [{agents: [oxaliplatin], line: 0}]",
+     "therapies[0].line: must be at least 1 (got 0)"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), PROFILE_MESSAGES)
+def test_profile_messages_are_exact(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"tumour: {{type: COADREAD}}\n{body}\n")
+    result = CliRunner().invoke(cli, ["evaluate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"p.yaml:2: {message}" in result.output
+    assert ";;" not in result.output and "; ;" not in result.output and "?;" not in result.output
+    assert "Input should" not in result.output
