@@ -99,13 +99,15 @@ class ProfileGenerator:
         return [self.profile(rnd, i) for i in range(count)]
 
 
-def many_alterations(count: int = 500) -> dict[str, Any]:
-    """A profile with ``count`` alterations, nearly all in genes no rule names."""
+def many_alterations(count: int = 500, variant: int = 0) -> dict[str, Any]:
+    """A profile with ``count`` alterations, nearly all in genes no rule names.
+
+    Each ``variant`` names other genes, so that repeated timings measure first look-ups."""
     letters = "BCDFGHJLMNPQRSTVWXZ"
     alterations = [{"gene": "KRAS", "change": "G12C"}]
     for i in range(count - 1):
         symbol = "Q" + letters[i % len(letters)] + letters[(i // len(letters)) % len(letters)] \
-            + str(i)
+            + str(i) + ("" if not variant else f"V{variant}")
         alterations.append({"gene": symbol, "type": "mutation", "vaf": 0.1})
     return {"id": "MANY-ALTERATIONS", "tumour": {"type": "COADREAD"},
             "alterations": alterations}
