@@ -136,7 +136,8 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
     fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
     if any(reading is not None for _, reading in fractions):
         out.append(Series(name="tumour fraction", points=[
-            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
+            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
+                        lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
     readings = [(d, DrawReadings(d, settings)) for d in draws]
     for gene, change in tracked_variants(draws):
@@ -144,7 +145,8 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
         for d, by_key in readings:
             reading = by_key.get((gene, change))
             points.append(SeriesPoint(date=d.date, value=reading.shown,
-                                      below_lod=not reading.detected))
+                                      below_lod=not reading.detected,
+                                      lod=lod_of(d, settings)))
         out.append(Series(name=f"{gene} {change}" if change else gene, points=points))
     return out
 
