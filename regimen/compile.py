@@ -14,6 +14,7 @@ from typing import Any
 
 from . import facts as F
 from ._compat import experta
+from .fastrete import indexed, signed
 from .knowledge import Condition, KnowledgeBase, Rule
 
 P = experta.P
@@ -31,7 +32,7 @@ def one_of(values: list[str] | tuple[str, ...] | set[str]) -> Any:
     def test(value: Any) -> bool:
         return isinstance(value, str) and value in allowed
 
-    return P(test)
+    return P(indexed(test, "eq", allowed))
 
 
 def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
@@ -40,7 +41,7 @@ def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
     def test(value: Any) -> bool:
         return isinstance(value, str) and value not in banned
 
-    return P(test)
+    return P(signed(test, banned))
 
 
 def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
@@ -49,7 +50,7 @@ def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
     def test(value: Any) -> bool:
         return isinstance(value, tuple) and any(v in wanted for v in value)
 
-    return P(test)
+    return P(indexed(test, "any", wanted))
 
 
 def compare(op: str, bound: float | str | list[str]) -> Any:
@@ -67,7 +68,9 @@ def compare(op: str, bound: float | str | list[str]) -> Any:
             "lt": value < bound,
         }[op]
 
-    return P(test)
+    if op in ("eq", "isin"):
+        return P(indexed(test, "eq", bound if isinstance(bound, list) else [bound]))
+    return P(signed(test, op, bound))
 
 
 _FIELD_TABLES: dict[str, tuple[Any, list[tuple[str, str, Callable[[Any], Any]]]]] = {

@@ -16,6 +16,7 @@ from typing import Any
 from . import facts as F
 from ._compat import experta
 from .compile import compile_rules
+from .fastrete import FastMatcher
 from .knowledge import KnowledgeBase, Rule
 
 # experta's submodules, reached through the package imported by the compatibility shim
@@ -103,7 +104,7 @@ class _BaseEngine(_KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}
-    __matcher__ = _DirtyTrackingMatcher
+    __matcher__ = FastMatcher
     agenda: Any
 
     def reset(self, **kwargs: Any) -> None:
