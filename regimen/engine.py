@@ -16,7 +16,7 @@ from typing import Any
 from . import facts as F
 from ._compat import experta
 from .compile import compile_rules
-from .fastrete import FastMatcher
+from .fastrete import FastEngineMixin, FastMatcher
 from .knowledge import KnowledgeBase, Rule
 
 # experta's submodules, reached through the package imported by the compatibility shim
@@ -100,7 +100,7 @@ class _DirtyTrackingMatcher(ReteMatcher):
 _KnowledgeEngine: Any = experta.KnowledgeEngine
 
 
-class _BaseEngine(_KnowledgeEngine):
+class _BaseEngine(FastEngineMixin, _KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}

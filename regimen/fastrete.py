@@ -210,6 +210,7 @@ class FastJoinNode(OrdinaryMatchNode):
     """experta's two-input join with dict memories and no token copies."""
 
     check_contexts = True
+    touched: list[Any] = []
 
     def _reset(self) -> None:
         self.left_memory: dict[Any, tuple[Any, dict[Any, Any]]] = {}
@@ -219,6 +220,8 @@ class FastJoinNode(OrdinaryMatchNode):
         tag, data, context = token
         key = _key(context)
         if tag is VALID:
+            if not self.left_memory and not self.right_memory:
+                self.touched.append(self)
             self.left_memory[key] = (data, context)
         else:
             self.left_memory.pop(key, None)
@@ -235,6 +238,8 @@ class FastJoinNode(OrdinaryMatchNode):
         tag, data, context = token
         key = _key(context)
         if tag is VALID:
+            if not self.left_memory and not self.right_memory:
+                self.touched.append(self)
             self.right_memory[key] = (data, context)
         else:
             self.right_memory.pop(key, None)
@@ -252,6 +257,7 @@ class FastNotNode(NotNode):
     """experta's negation node with dict memories and no token copies."""
 
     check_contexts = True
+    touched: list[Any] = []
 
     def _reset(self) -> None:
         self.left_memory: dict[Any, list[Any]] = {}
@@ -267,6 +273,8 @@ class FastNotNode(NotNode):
         key = _key(context)
         if tag is VALID:
             count = self._matches(context) if self.right_memory else 0
+            if not self.left_memory and not self.right_memory:
+                self.touched.append(self)
             self.left_memory[key] = [count, data, context]
             if count == 0:
                 _emit(self.children, token)
@@ -280,6 +288,8 @@ class FastNotNode(NotNode):
         tag, _data, context = token
         key = _key(context)
         if tag is VALID:
+            if not self.left_memory and not self.right_memory:
+                self.touched.append(self)
             self.right_memory[key] = context
             step = 1
         else:
@@ -302,6 +312,7 @@ class FastConflictSetNode(ConflictSetNode):
 
     index = 0
     dirty: set[int] = set()
+    touched: list[Any] = []
 
     def _reset(self) -> None:
         self.memory: set[Any] = set()
@@ -312,6 +323,8 @@ class FastConflictSetNode(ConflictSetNode):
         if tag is VALID:
             if key in self.memory:
                 return
+            if not self.memory:
+                self.touched.append(self)
             self.memory.add(key)
             activation = self._activation(data, context)
             if activation in self.removed:
@@ -371,8 +384,8 @@ class FastMatcher(ReteMatcher):
     def __init__(self, engine: Any) -> None:
         self.fast = False
         self._terminals: tuple[Any, ...] = ()
-        self._memories: list[Any] = []
         self._dirty: set[int] = set()
+        self._touched: list[Any] = []
         super().__init__(engine)
 
     # -- building -------------------------------------------------------
@@ -475,8 +488,9 @@ class FastMatcher(ReteMatcher):
         for index, node in enumerate(terminals):
             node.index = index
             node.dirty = self._dirty
+        for node in order:
+            node.touched = self._touched
         self._terminals = tuple(terminals)
-        self._memories = [n for n in order if not isinstance(n, _Capture)]
 
     # -- running --------------------------------------------------------
     def changes(self, adding: Any = None, deleting: Any = None) -> Any:
@@ -498,13 +512,52 @@ class FastMatcher(ReteMatcher):
         return added, removed
 
     def reset(self) -> None:
+        """Empty the memories a previous run filled (and anything left uncollected)."""
         if not self.fast:
             super().reset()
-        for node in self._memories:
+            for node in self._terminals:
+                node.added, node.removed = set(), set()
+        for node in self._touched:
             node._reset()
-        for node in self._terminals:
+        self._touched.clear()
+        for index in self._dirty:
+            node = self._terminals[index]
             node.added, node.removed = set(), set()
         self._dirty.clear()
+
+
+class FastEngineMixin:
+    """KnowledgeEngine methods without per-step logging or per-reset member scans.
+
+    experta formats every fired activation for its ``RULES`` watcher even when
+    nobody listens, and looks up the engine's deffacts with ``inspect.getmembers``
+    on every ``reset()``; with a few thousand rules that scan costs more than
+    the run. Mix in before ``KnowledgeEngine``.
+    """
+
+    _deffacts: list[Any] | None = None
+
+    def get_deffacts(self) -> list[Any]:
+        if self._deffacts is None:
+            self._deffacts = super().get_deffacts()  # type: ignore[misc]
+        return self._deffacts
+
+    def run(self, steps: float = float("inf")) -> None:
+        if experta.watchers.worth("RULES", "INFO") or experta.watchers.worth("AGENDA", "DEBUG"):
+            super().run(steps)  # type: ignore[misc]
+            return
+        engine: Any = self
+        engine.running = True
+        while steps > 0 and engine.running:
+            added, removed = engine.get_activations()
+            engine.strategy.update_agenda(engine.agenda, added, removed)
+            activation = engine.agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            activation.rule(engine, **{k: v for k, v in activation.context.items()
+                                       if not k.startswith("__")})
+        engine.running = False
 
 
 def _order(checks: set[Any]) -> str:
