@@ -49,6 +49,7 @@ FactCapture: Any = _check.FactCapture
 FeatureCheck: Any = _check.FeatureCheck
 L: Any = experta.L
 P: Any = experta.P
+W: Any = experta.W
 
 VALID: Any = Token.TagType.VALID
 INVALID: Any = Token.TagType.INVALID
@@ -354,7 +355,7 @@ def _plain_feature(check: Any) -> bool:
     what, how = check.what, check.how
     if not isinstance(what, str) or "__" in what or what.isnumeric():
         return False
-    return isinstance(how, L | P) and how.__bind__ is None
+    return isinstance(how, L | P | W) and how.__bind__ is None
 
 
 def _signature(check: Any) -> Any:
@@ -370,6 +371,8 @@ def _index(check: Any) -> tuple[str, str, frozenset[Any]] | None:
     if isinstance(how, L):
         if isinstance(how.value, _INDEXABLE_LITERALS):
             return ("eq", check.what, frozenset((how.value,)))
+        return None
+    if not isinstance(how, P):
         return None
     marked = getattr(how.match, INDEX_ATTRIBUTE, None)
     if marked is None:
