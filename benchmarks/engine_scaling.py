@@ -156,17 +156,20 @@ class ClipsEngine:
                    F.Therapy, F.Ctdna, F.Sensitivity, F.Clinical, F.Mechanism, F.Option,
                    F.Avoid, F.Caution, F.Test]
         self.slots: dict[str, list[str]] = {}
+        self.multi = _multislots(kb)
+        self.templates: dict[str, Any] = {}
         for klass in classes:
             fields = sorted(_fact_fields(klass, kb))
             self.slots[klass.__name__] = fields
-            self.env.build(f"(deftemplate {klass.__name__} "
-                           + " ".join(f"(multislot {f})" for f in fields) + ")")
+            self.env.build(f"(deftemplate {klass.__name__} " + " ".join(
+                f"({'multislot' if (klass.__name__, f) in self.multi else 'slot'} {f})"
+                for f in fields) + ")")
         self.env.define_function(self._fire, "regimen-fire")
         self.env.build("(deffunction any-in (?values ?wanted) "
                        "(foreach ?v ?values (if (member$ ?v ?wanted) then (return TRUE))) "
                        "(return FALSE))")
         for rule in kb.rules:
-            self.env.build(_defrule(rule))
+            self.env.build(_defrule(rule, self.multi))
 
     def _fire(self, rule_id: str) -> None:
         from regimen.engine import _derived_fact
@@ -176,15 +179,21 @@ class ClipsEngine:
 
     def assert_fact(self, fact: Any) -> None:
         name = type(fact).__name__
-        parts = []
-        for key, value in fact.items():
-            if isinstance(key, str) and key.startswith("__"):
+        template = self.templates.get(name)
+        if template is None:
+            template = self.templates[name] = self.env.find_template(name)
+        slots = {}
+        for key in self.slots[name]:
+            if key not in fact:
                 continue
-            if key not in self.slots[name]:
-                continue
-            values = value if isinstance(value, tuple) else (value,)
-            parts.append(f"({key} " + " ".join(_atom(v) for v in values) + ")")
-        self.env.assert_string(f"({name} {' '.join(parts)})")
+            value = fact[key]
+            if (name, key) in self.multi:
+                values = value if isinstance(value, tuple) else (value,)
+                slots[key] = [_value(self.clips, v) for v in values]
+            else:
+                assert not isinstance(value, tuple), f"{name}.{key} holds a tuple"
+                slots[key] = _value(self.clips, value)
+        template.assert_fact(**slots)
 
     def run(self, facts: Iterable[Any]) -> list[str]:
         self.env.reset()
@@ -193,6 +202,15 @@ class ClipsEngine:
             self.assert_fact(fact)
         self.env.run()
         return self.fired
+
+
+def _value(clips: Any, value: Any) -> Any:
+    """A Python value as the CLIPS value :func:`_atom` writes in rules."""
+    if isinstance(value, bool):
+        return clips.Symbol("TRUE" if value else "FALSE")
+    if value is None:
+        return clips.Symbol("nil")
+    return value
 
 
 def _atom(value: Any) -> str:
@@ -255,25 +273,66 @@ def _test_expression(var: str, how: Any) -> str:
             f"({clips_op} (nth$ 1 {var}) {bound!r}))")
 
 
-def _ce(element: Any, counter: list[int]) -> str:
+def _multislots(kb: KnowledgeBase) -> set[tuple[str, str]]:
+    """Fields some pattern tests with "any of these in the tuple": CLIPS multislots."""
+    from regimen.compile import compile_condition
+    from regimen.fastrete import INDEX_ATTRIBUTE
+
+    found = set()
+    for rule in kb.rules:
+        for cond in rule.when:
+            for pattern in _patterns(compile_condition(cond, kb)):
+                for key, how in pattern.items():
+                    index = getattr(getattr(how, "match", None), INDEX_ATTRIBUTE, None)
+                    if index is not None and index[0] == "any":
+                        found.add((type(pattern).__name__, key))
+    return found
+
+
+def _slot(name: str, key: str, how: Any, var: str, multi: set[tuple[str, str]]) -> str:
+    """One slot constraint, as literal as CLIPS allows, so its pattern network can share it."""
+    from regimen.fastrete import INDEX_ATTRIBUTE, SIGNATURE_ATTRIBUTE
+
+    if (name, key) in multi:
+        return f"({key} ${var}&:{_test_expression(var, how)})"
+    if isinstance(how, experta.W):
+        return f"({key} ?)"
+    if isinstance(how, experta.L):
+        return f"({key} {_atom(how.value)})"
+    index = getattr(how.match, INDEX_ATTRIBUTE, None)
+    if index is not None:
+        values = sorted(index[1])
+        if not values:
+            return f"({key} {var}&:(eq 1 2))"
+        return f"({key} {'|'.join(_atom(v) for v in values)})"
+    _, qualname, *rest = getattr(how.match, SIGNATURE_ATTRIBUTE)
+    if qualname.startswith("not_one_of"):
+        banned = "".join(f"&~{_atom(v)}" for v in sorted(rest[0]))
+        return f"({key} {var}&:(stringp {var}){banned})"
+    op, bound = rest
+    clips_op = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]
+    return f"({key} {var}&:(numberp {var})&:({clips_op} {var} {bound!r}))"
+
+
+def _ce(element: Any, counter: list[int], multi: set[tuple[str, str]]) -> str:
     if isinstance(element, experta.NOT):
-        return f"(not {_ce(element[0], counter)})"
+        return f"(not {_ce(element[0], counter, multi)})"
     if isinstance(element, experta.OR):
-        return "(or " + " ".join(_ce(e, counter) for e in element) + ")"
+        return "(or " + " ".join(_ce(e, counter, multi) for e in element) + ")"
     assert isinstance(element, experta.Fact)
+    name = type(element).__name__
     slots = []
     for key, how in element.items():
         counter[0] += 1
-        var = f"?v{counter[0]}"
-        slots.append(f"({key} ${var}&:{_test_expression(var, how)})")
-    return f"({type(element).__name__} {' '.join(slots)})"
+        slots.append(_slot(name, key, how, f"?v{counter[0]}", multi))
+    return f"({name} {' '.join(slots)})"
 
 
-def _defrule(rule: Rule) -> str:
+def _defrule(rule: Rule, multi: set[tuple[str, str]]) -> str:
     from regimen.compile import SALIENCE, compile_condition
 
     counter = [0]
-    conditions = [_ce(compile_condition(c, None), counter) for c in rule.when]  # type: ignore[arg-type]
+    conditions = [_ce(compile_condition(c, None), counter, multi) for c in rule.when]  # type: ignore[arg-type]
     return (f'(defrule {rule.id.replace(".", "__")} (declare (salience {SALIENCE[rule.stage]})) '
             + " ".join(conditions) + f' => (regimen-fire "{rule.id}"))')
 
