@@ -328,7 +328,7 @@ class FastConflictSetNode(ConflictSetNode):
                 self.touched.append(self)
             self.memory.add(key)
             activation = self._activation(data, context)
-            if activation in self.removed:
+            if self.removed and activation in self.removed:
                 self.removed.remove(activation)
             else:
                 self.added.add(activation)
@@ -337,14 +337,26 @@ class FastConflictSetNode(ConflictSetNode):
                 return
             self.memory.remove(key)
             activation = self._activation(data, context)
-            if activation in self.added:
+            if self.added and activation in self.added:
                 self.added.remove(activation)
             else:
                 self.removed.add(activation)
         self.dirty.add(self.index)
 
     def _activation(self, data: Any, context: dict[Any, Any]) -> Any:
-        return Activation(self.rule, data, {k: v for k, v in context.items() if isinstance(k, str)})
+        names = {k: v for k, v in context.items() if isinstance(k, str)}
+        return _Activation(self.rule, data, names)
+
+
+class _Activation(Activation):
+    """experta's activation, hashing its rule, facts and context once (none of them change)."""
+
+    _hash: int | None = None
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = super().__hash__()
+        return self._hash
 
 
 def _plain_capture(check: Any) -> bool:
