@@ -405,8 +405,9 @@ def main() -> None:
     vocabulary = kb.vocabulary
     unused = sorted((set(vocabulary.genes) | set(vocabulary.other_genes)) - kb.used_genes())
     named = sorted(kb.used_genes())
-    types = ["mutation", "amplification", "loss", "fusion", "promoter-methylation", "wild-type"]
-    pairs = [(g, t) for t in types for g in unused] + [(g, "mutation") for g in named]
+    types = ["mutation", "amplification", "loss", "fusion", "promoter-methylation"]
+    pairs = [(g, t) for t in types for g in unused] + [
+        (g, t) for t in ("amplification", "loss") for g in named]
     genes = pairs[:500]
     profile = {"tumour": {"type": "COAD"},
                "alterations": [{"gene": g, "type": t} for g, t in genes]}
