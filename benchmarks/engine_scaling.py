@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -34,15 +35,21 @@ from pathlib import Path
 from typing import Any
 
 from regimen import Recommender, load_knowledge
-from regimen._compat import experta
-from regimen.compile import compile_rules
-from regimen.ctdna import derive_events
-from regimen.engine import Engine, _BaseEngine, _DirtyTrackingMatcher
-from regimen.facts import profile_facts
-from regimen.fastrete import FastMatcher
-from regimen.knowledge import KnowledgeBase, Rule
+from regimen.engine.base import FactRecord
+from regimen.engine.experta._compat import experta
+from regimen.engine.experta.compile import SALIENCE, compile_condition, compile_rules, fact_class
+from regimen.engine.experta.engine import Engine, _BaseEngine, _DirtyTrackingMatcher
+from regimen.engine.experta.fastrete import INDEX_ATTRIBUTE, SIGNATURE_ATTRIBUTE, FastMatcher
+from regimen.evaluate.ctdna import derive_events
+from regimen.evaluate.facts import profile_facts
+from regimen.knowledge.base import KnowledgeBase
+from regimen.knowledge.language import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
+FACT_KINDS = ("Tumour", "Alteration", "Expression", "Biomarker", "Tme", "Microbe", "Therapy",
+              "Ctdna", "Sensitivity", "Clinical", "Mechanism", "Option", "Avoid", "Caution",
+              "Test")
+"""The fact kinds :func:`regimen.evaluate.facts.profile_facts` and the rules' firings produce."""
 
 
 # ---------------------------------------------------------------- knowledge x N
@@ -97,10 +104,12 @@ def multiplied(kb: KnowledgeBase, firing: int, silent: int = 0) -> KnowledgeBase
 
 # ---------------------------------------------------------------- engines
 def engine_with(kb: KnowledgeBase, matcher: Any, *, experta_run: bool = False) -> Engine:
-    """An :class:`Engine` for ``kb`` whose experta engine uses ``matcher``.
+    """An experta-backend :class:`Engine` for ``kb`` whose experta engine uses ``matcher``.
 
-    ``experta_run=True`` also restores experta's own ``run``/``get_deffacts``
-    (with their logging and member scans), i.e. the engine as it was before.
+    It runs regimen's :class:`FactRecord` s like the shipped engine (converted to
+    experta facts inside the backend). ``experta_run=True`` also restores
+    experta's own ``run``/``get_deffacts`` (with their logging and member
+    scans), i.e. the engine as it was before.
     """
     members = compile_rules(kb)
     members["rules_by_id"] = dict(kb.rules_by_id)
@@ -110,7 +119,7 @@ def engine_with(kb: KnowledgeBase, matcher: Any, *, experta_run: bool = False) -
         members["get_deffacts"] = experta.KnowledgeEngine.get_deffacts
     engine = object.__new__(Engine)
     engine.kb = kb
-    engine.__dict__["_lock"] = __import__("threading").Lock()
+    engine._lock = threading.Lock()
     engine._engine = type("CompiledKnowledgeEngine", (_BaseEngine,), members)()
     return engine
 
@@ -123,7 +132,7 @@ def after(kb: KnowledgeBase) -> Engine:
     return engine_with(kb, FastMatcher)
 
 
-def facts_of(rec: Recommender, path: Path | dict[str, Any]) -> list[Any]:
+def facts_of(rec: Recommender, path: Path | dict[str, Any]) -> list[FactRecord]:
     model = rec.load(path)
     events = derive_events(model.ctdna, model.therapies, model.settings.ctdna)
     return list(profile_facts(model, rec.kb, events))
@@ -146,15 +155,11 @@ class ClipsEngine:
     def __init__(self, kb: KnowledgeBase) -> None:
         import clips  # optional: pip install clipspy
 
-        from regimen import facts as F
-
         self.clips = clips
         self.env = clips.Environment()
         self.kb = kb
         self.fired: list[str] = []
-        classes = [F.Tumour, F.Alteration, F.Expression, F.Biomarker, F.Tme, F.Microbe,
-                   F.Therapy, F.Ctdna, F.Sensitivity, F.Clinical, F.Mechanism, F.Option,
-                   F.Avoid, F.Caution, F.Test]
+        classes = [fact_class(kind) for kind in FACT_KINDS]
         self.slots: dict[str, list[str]] = {}
         self.multi = _multislots(kb)
         self.templates: dict[str, Any] = {}
@@ -172,21 +177,22 @@ class ClipsEngine:
             self.env.build(_defrule(rule, self.multi))
 
     def _fire(self, rule_id: str) -> None:
-        from regimen.engine import _derived_fact
+        from regimen.engine.experta.engine import _derived_fact
 
         self.fired.append(rule_id)
         self.assert_fact(_derived_fact(self.kb.rules_by_id[rule_id]))
 
-    def assert_fact(self, fact: Any) -> None:
-        name = type(fact).__name__
+    def assert_fact(self, fact: FactRecord) -> None:
+        name = fact.kind
+        values = fact.as_dict()
         template = self.templates.get(name)
         if template is None:
             template = self.templates[name] = self.env.find_template(name)
         slots = {}
         for key in self.slots[name]:
-            if key not in fact:
+            if key not in values:
                 continue
-            value = fact[key]
+            value = values[key]
             if (name, key) in self.multi:
                 values = value if isinstance(value, tuple) else (value,)
                 slots[key] = [_value(self.clips, v) for v in values]
@@ -195,7 +201,7 @@ class ClipsEngine:
                 slots[key] = _value(self.clips, value)
         template.assert_fact(**slots)
 
-    def run(self, facts: Iterable[Any]) -> list[str]:
+    def run(self, facts: Iterable[FactRecord]) -> list[str]:
         self.env.reset()
         self.fired = []
         for fact in facts:
@@ -225,12 +231,10 @@ def _atom(value: Any) -> str:
 
 
 def _fact_fields(klass: Any, kb: KnowledgeBase) -> set[str]:
-    from regimen.compile import compile_condition
-
     found: set[str] = set(getattr(klass, "__fields__", {}) or {})
     for rule in kb.rules:
         for cond in rule.when:
-            for pattern in _patterns(compile_condition(cond, kb)):
+            for pattern in _patterns(compile_condition(cond)):
                 if type(pattern) is klass:
                     found.update(k for k in pattern if isinstance(k, str))
     found.update({"rule", "id", "confidence"} if klass.__name__ in
@@ -246,8 +250,6 @@ def _patterns(element: Any) -> list[Any]:
 
 def _test_expression(var: str, how: Any) -> str:
     """A CLIPS test for one compiled field constraint (literal or regimen predicate)."""
-    from regimen.fastrete import INDEX_ATTRIBUTE, SIGNATURE_ATTRIBUTE
-
     if isinstance(how, experta.L):
         return f"(and (= (length$ {var}) 1) (eq (nth$ 1 {var}) {_atom(how.value)}))"
     match = how.match
@@ -275,13 +277,10 @@ def _test_expression(var: str, how: Any) -> str:
 
 def _multislots(kb: KnowledgeBase) -> set[tuple[str, str]]:
     """Fields some pattern tests with "any of these in the tuple": CLIPS multislots."""
-    from regimen.compile import compile_condition
-    from regimen.fastrete import INDEX_ATTRIBUTE
-
     found = set()
     for rule in kb.rules:
         for cond in rule.when:
-            for pattern in _patterns(compile_condition(cond, kb)):
+            for pattern in _patterns(compile_condition(cond)):
                 for key, how in pattern.items():
                     index = getattr(getattr(how, "match", None), INDEX_ATTRIBUTE, None)
                     if index is not None and index[0] == "any":
@@ -291,8 +290,6 @@ def _multislots(kb: KnowledgeBase) -> set[tuple[str, str]]:
 
 def _slot(name: str, key: str, how: Any, var: str, multi: set[tuple[str, str]]) -> str:
     """One slot constraint, as literal as CLIPS allows, so its pattern network can share it."""
-    from regimen.fastrete import INDEX_ATTRIBUTE, SIGNATURE_ATTRIBUTE
-
     if (name, key) in multi:
         return f"({key} ${var}&:{_test_expression(var, how)})"
     if isinstance(how, experta.W):
@@ -329,10 +326,8 @@ def _ce(element: Any, counter: list[int], multi: set[tuple[str, str]]) -> str:
 
 
 def _defrule(rule: Rule, multi: set[tuple[str, str]]) -> str:
-    from regimen.compile import SALIENCE, compile_condition
-
     counter = [0]
-    conditions = [_ce(compile_condition(c, None), counter, multi) for c in rule.when]  # type: ignore[arg-type]
+    conditions = [_ce(compile_condition(c), counter, multi) for c in rule.when]
     return (f'(defrule {rule.id.replace(".", "__")} (declare (salience {SALIENCE[rule.stage]})) '
             + " ".join(conditions) + f' => (regimen-fire "{rule.id}"))')
 

@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from test_properties import profiles
 
 from regimen import Recommender, load_knowledge
-from regimen._compat import experta
-from regimen.engine import Engine, ReteMatcher, _DirtyTrackingMatcher
-from regimen.fastrete import FastMatcher, indexed, signed
-from regimen.knowledge import KnowledgeBase
+from regimen.engine.base import FactRecord
+from regimen.engine.experta._compat import experta
+from regimen.engine.experta.engine import Engine, ReteMatcher, _DirtyTrackingMatcher
+from regimen.engine.experta.fastrete import FastMatcher, indexed, signed
+from regimen.knowledge.base import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -61,13 +62,13 @@ def recommenders(kb: KnowledgeBase) -> dict[str, Recommender]:
 RECS = recommenders(KB)
 
 
-def canonical(fact: Any) -> tuple[str, frozenset[Any]]:
-    """A fact without its fact-list index (which depends on firing order among ties)."""
-    return type(fact).__name__, frozenset(
-        (k, v) for k, v in fact.items() if not (isinstance(k, str) and k.startswith("__")))
+def canonical(fact: FactRecord) -> tuple[str, frozenset[Any]]:
+    """A fact as an unordered set of fields (no fact-list index crosses the engine seam)."""
+    assert type(fact) is FactRecord
+    return fact.kind, frozenset(fact.values)
 
 
-def firings(engine: Engine, facts: list[Any]) -> set[Any]:
+def firings(engine: Engine, facts: list[FactRecord]) -> set[Any]:
     return {(f.rule, frozenset(canonical(m) for m in f.matched), canonical(f.derived))
             for f in engine.run(facts)}
 
@@ -87,6 +88,8 @@ def assert_same_everywhere(profile: Any) -> None:
 
 
 def test_the_shipped_knowledge_base_runs_on_the_fast_network() -> None:
+    shipped = Recommender(KB).engine
+    assert isinstance(shipped, Engine) and type(shipped._engine.matcher) is FastMatcher
     matcher = RECS["fast"].engine._engine.matcher
     assert matcher.fast  # not the fallback onto experta's own nodes
     assert len(matcher._terminals) >= len(KB.rules)
