@@ -21,6 +21,8 @@ from .regimens import Regimen, RegimenIndex
 
 GENE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 AGENT_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
+_MEMO_SIZE = 65536
+"""Most look-ups remembered per vocabulary (a batch process must not grow without bound)."""
 
 def damerau(a: str, b: str) -> int:
     """Optimal string alignment distance (insert, delete, substitute, transpose)."""
@@ -203,7 +205,22 @@ class Vocabulary:
     def gene_isoform(self, raw: str) -> tuple[str, str | None]:
         """``(approved symbol, isoform or None)``: the knowledge base's aliases first
         (survivin, TIM-3, P-gp), then HGNC approved, alias and previous symbols and the
-        isoform names of ``reference/gene_isoforms.tsv`` (``CLDN18.2``)."""
+        isoform names of ``reference/gene_isoforms.tsv`` (``CLDN18.2``).
+
+        Memoised: a profile names the same gene in every ctDNA draw, and a
+        batch names the same genes in every profile."""
+        if not isinstance(raw, str):
+            return self._lookup_gene(raw)
+        memo: dict[str, tuple[str, str | None]] = self.__dict__.setdefault("_gene_memo", {})
+        found = memo.get(raw)
+        if found is None:
+            found = self._lookup_gene(raw)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[raw] = found
+        return found
+
+    def _lookup_gene(self, raw: str) -> tuple[str, str | None]:
         key = _gene_key(raw)
         if key in self._gene_alias:
             return self._gene_alias[key], None
