@@ -382,5 +382,9 @@ def main() -> None:
     cli(prog_name="regimen")
 
 
+from . import batch_cli  # noqa: E402  (batch_cli builds on the helpers above)
+
+cli.add_command(batch_cli.batch)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
