@@ -202,7 +202,8 @@ def _within(path: Path, folder: Path | None) -> bool:
 
 
 def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
-    """Profile files and import folders under ``root``, in sorted order, lazily."""
+    """Profile files and import folders under ``root``, lazily: a directory's own files
+    (sorted by name), then its subdirectories (sorted)."""
     for directory, dirs, files in os.walk(root):
         here = Path(directory)
         if _within(here, exclude):
@@ -605,6 +606,8 @@ class OutputDir:
         else:
             for name in ("results.jsonl", "errors.jsonl", "unmapped.jsonl"):
                 (root / name).unlink(missing_ok=True)
+        for name in (self.results, self.errors):
+            name.touch()
         self.order: list[str] = []
         self.used: set[str] = set()
         self._offsets: dict[str, int] | None = None
@@ -678,10 +681,7 @@ class OutputDir:
 
     def _claim(self, outcome: Outcome) -> str:
         base = safe_name(outcome.profile_id or outcome.stem)
-        previous = self.entries.get(outcome.key)
-        candidates = [previous.name] if previous is not None and previous.name else []
-        candidates.append(base)
-        candidates += [f"{base}-{n}" for n in range(2, 100_000)]
+        candidates = [base, *(f"{base}-{n}" for n in range(2, 100_000))]
         for name in candidates:
             lower = name.lower()
             if lower in self.used or self.owners.get(lower, outcome.key) != outcome.key:
@@ -711,6 +711,7 @@ class OutputDir:
             name = self._claim(outcome)
             for fmt, text in outcome.texts.items():
                 write_text_atomic(self.report_path(name, fmt), text)
+            self._drop_stale(outcome.key, name)
             offset = self.results.stat().st_size if self.results.exists() else 0
             _append(self.results, outcome.line)
             entry = Entry(key=outcome.key, input=outcome.input, record=outcome.record,
@@ -722,6 +723,18 @@ class OutputDir:
         _append(self.manifest, entry.model_dump_json() + "\n")
         self.entries[entry.key] = entry
         return entry
+
+    def _drop_stale(self, key: str, name: str) -> None:
+        """Remove the reports an earlier run wrote for this input under another name."""
+        previous = self.entries.get(key)
+        if previous is None or previous.name is None or previous.name == name:
+            return
+        for fmt in previous.formats:
+            path = self.report_path(previous.name, fmt)
+            if str(path.resolve()).lower() not in self.protected:
+                path.unlink(missing_ok=True)
+        if self.owners.get(previous.name.lower()) == key:
+            del self.owners[previous.name.lower()]
 
     def finish(self) -> None:
         """After a resumed run: rewrite the JSON Lines files in input order, once each."""

@@ -105,6 +105,11 @@ def batch_command(ctx: click.Context, inputs: tuple[str, ...], out: Path | None,
         raise UserError("give at least one INPUT (a profile, directory, glob or .jsonl file)")
     if formats and out is None:
         raise UserError("--format writes one report per patient and needs --out DIR")
+    if out is not None and any(Path(i).is_dir() and Path(i).resolve() == out.resolve()
+                               for i in inputs):
+        raise UserError(f"--out {out} is also an input directory: its reports would be read "
+                        "as profiles; give --out a directory of its own (a subdirectory of "
+                        "the input is fine, it is not searched)")
     date = _parse_date(as_of, "--as-of")
     rec = _recommender(knowledge_dir)
     explicit = [Path(i) for i in inputs if Path(i).is_file()]
