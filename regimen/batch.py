@@ -606,8 +606,8 @@ class OutputDir:
         else:
             for name in ("results.jsonl", "errors.jsonl", "unmapped.jsonl"):
                 (root / name).unlink(missing_ok=True)
-        for name in (self.results, self.errors):
-            name.touch()
+        for made in (self.results, self.errors):
+            made.touch()
         self.order: list[str] = []
         self.used: set[str] = set()
         self._offsets: dict[str, int] | None = None

@@ -253,4 +253,9 @@ def render_summary(summary: CohortSummary, fmt: str) -> str:
 
     env = environment(fmt)
     return env.get_template(f"cohort.{fmt}.j2").render(s=summary.model_dump(mode="json"),
-                                                       bars=bars)
+                                                       bars=bars, cell=markdown_cell)
+
+
+def markdown_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")

@@ -45,7 +45,7 @@ def _distributed() -> Any:
     return distributed
 
 
-class RecommenderPlugin(_PluginBase):  # type: ignore[misc,valid-type]
+class RecommenderPlugin(_PluginBase):
     """Builds one Recommender per worker (compiled once) from the client's knowledge base."""
 
     name = PLUGIN_NAME
@@ -67,7 +67,7 @@ def _partition(fn: Callable[[Any, Any], Any], sources: list[Any], digest: str) -
     """Runs on a worker: evaluate one partition with the worker's Recommender."""
     from distributed import get_worker
 
-    plugin = get_worker().plugins[PLUGIN_NAME]
+    plugin: Any = get_worker().plugins[PLUGIN_NAME]
     recommender = plugin.recommender
     if recommender.kb.digest != digest:  # pragma: no cover - guarded by the plugin
         raise RegimenError(f"worker knowledge {recommender.kb.digest} is not the client's "
@@ -124,15 +124,16 @@ def dask_ordered_map(fn: Callable[[Any, Any], Any], items: Iterable[Any], recomm
                 future.cancel()
 
 
-def dask_mapper(scheduler: str | Any, partition: int = PARTITION) -> Mapper:
+def dask_mapper(scheduler: str | Any, partition: int = PARTITION,
+                timeout: str = "30s") -> Mapper:
     """A batch mapper that runs on the cluster at ``scheduler`` (an address or a cluster)."""
 
     def run(fn: Callable[[Any, Any], Any], items: Iterable[Any], recommender: Any
             ) -> Iterator[Any]:
         distributed = _distributed()
         try:
-            client = distributed.Client(scheduler, timeout="30s", set_as_default=False)
-        except OSError as exc:
+            client = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}", field="--scheduler",
                              hint="start it with `dask scheduler` and give its "
                                   "tcp://host:8786 address") from None
