@@ -561,12 +561,20 @@ def _repair(path: Path) -> None:
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb+") as handle:
-        handle.seek(-1, os.SEEK_END)
-        if handle.read(1) == b"\n":
-            return
-        handle.seek(0)
-        data = handle.read()
-        handle.truncate(data.rfind(b"\n") + 1)
+        end = handle.seek(0, os.SEEK_END)
+        position = end
+        while position > 0:
+            start = max(position - 65536, 0)
+            handle.seek(start)
+            block = handle.read(position - start)
+            if position == end and block.endswith(b"\n"):
+                return
+            cut = block.rfind(b"\n")
+            if cut >= 0:
+                handle.truncate(start + cut + 1)
+                return
+            position = start
+        handle.truncate(0)
 
 
 class OutputDir:
@@ -690,13 +698,15 @@ class OutputDir:
                    for fmt in self.formats):
                 continue
             self.used.add(lower)
-            self.owners[lower] = outcome.key
+            if self.resuming:
+                self.owners[lower] = outcome.key
             return name
         raise OutputError("cannot find a free report name", source=base)  # pragma: no cover
 
     def write(self, outcome: Outcome) -> Entry:
         """Write one outcome: reports, then its JSON Lines line, then its manifest entry."""
-        self.order.append(outcome.key)
+        if self.resuming:
+            self.order.append(outcome.key)
         if outcome.unmapped:
             _append(self.unmapped, json.dumps(
                 {"input": outcome.input, "record": outcome.record,
@@ -721,7 +731,8 @@ class OutputDir:
             if self._offsets is not None and entry.line_sha:
                 self._offsets[entry.line_sha] = offset
         _append(self.manifest, entry.model_dump_json() + "\n")
-        self.entries[entry.key] = entry
+        if self.resuming:  # a fresh run keeps no per-input state beyond the names in use
+            self.entries[entry.key] = entry
         return entry
 
     def _drop_stale(self, key: str, name: str) -> None:

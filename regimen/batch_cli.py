@@ -21,6 +21,7 @@ def _progress(quiet: bool) -> tuple[Callable[[], None], Callable[[], None]]:
         return (lambda: None), (lambda: None)
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked
     bar = tqdm(unit=" profiles", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
     return (lambda: bar.update(1)), bar.close
 
