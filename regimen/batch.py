@@ -221,27 +221,30 @@ def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
                 yield here / name
 
 
-def _path_sources(path: Path, import_format: str | None) -> Iterator[Source]:
+def _kind(path: Path, import_format: str | None) -> str:
+    """How a path is read: ``import``, ``jsonl`` or ``file`` (one profile)."""
     lower = path.name.lower()
-    if import_format is not None:
-        yield from imported_sources(path, import_format)
-    elif path.is_dir() or (lower.endswith(".json") and _detect(path)) or (
+    if import_format is not None or path.is_dir() or (
+            lower.endswith(".json") and _detect(path)) or (
             not lower.endswith((*PROFILE_SUFFIXES, *JSONL_SUFFIXES)) and _detect(path)):
-        yield from imported_sources(path, None)
-    elif lower.endswith(JSONL_SUFFIXES):
+        return "import"
+    return "jsonl" if lower.endswith(JSONL_SUFFIXES) else "file"
+
+
+def _path_sources(path: Path, import_format: str | None) -> Iterator[Source]:
+    kind = _kind(path, import_format)
+    if kind == "import":
+        yield from imported_sources(path, import_format)
+    elif kind == "jsonl":
         yield from _jsonl_sources(path)
     else:
         yield _file_source(path)
 
 
-def expand_inputs(inputs: Iterable[str | Path], *, exclude: Path | None = None,
-                  import_format: str | None = None) -> Iterator[Source]:
-    """Every profile named by ``inputs``, in order, each file once.
-
-    Directories are searched recursively (sorted); a directory an importer
-    recognises (a cBioPortal study) is imported whole. Files under
-    ``exclude`` (the output directory) are never read as inputs.
-    """
+def input_paths(inputs: Iterable[str | Path], *, exclude: Path | None = None,
+                import_format: str | None = None) -> Iterator[tuple[Path, str | None] | Source]:
+    """The files (and import folders) named by ``inputs``, in order, each once, with the
+    import format to force; a pattern that matches nothing comes as a failed source."""
     seen: set[str] = set()
     out = exclude.resolve() if exclude is not None else None
 
@@ -258,10 +261,10 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Path | None = None,
         if path.is_dir() and not _detect(path) and import_format is None:
             for found in _walk(path, out):
                 if once(found):
-                    yield from _path_sources(found, None)
+                    yield found, None
         elif path.exists() or not GLOB_CHARS.search(text):
             if once(path):
-                yield from _path_sources(path, import_format)
+                yield path, import_format
         else:
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
@@ -276,9 +279,47 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Path | None = None,
                 if found.is_dir():
                     for inner in _walk(found, out):
                         if once(inner):
-                            yield from _path_sources(inner, None)
+                            yield inner, None
                 elif once(found):
-                    yield from _path_sources(found, import_format)
+                    yield found, import_format
+
+
+def expand_inputs(inputs: Iterable[str | Path], *, exclude: Path | None = None,
+                  import_format: str | None = None) -> Iterator[Source]:
+    """Every profile named by ``inputs``, in order, each file once.
+
+    Directories are searched recursively; a directory an importer recognises
+    (a cBioPortal study) is imported whole. Files under ``exclude`` (the
+    output directory) are never read as inputs.
+    """
+    for found in input_paths(inputs, exclude=exclude, import_format=import_format):
+        if isinstance(found, Source):
+            yield found
+        else:
+            yield from _path_sources(*found)
+
+
+def count_inputs(inputs: Iterable[str | Path], *, exclude: Path | None = None,
+                 import_format: str | None = None) -> int | None:
+    """How many profiles :func:`expand_inputs` will yield, or None when only an import
+    can tell. Reads JSON Lines files once to count their lines; parses nothing."""
+    total = 0
+    for found in input_paths(inputs, exclude=exclude, import_format=import_format):
+        if isinstance(found, Source):
+            total += 1
+            continue
+        kind = _kind(*found)
+        if kind == "import":
+            return None
+        if kind == "file":
+            total += 1
+            continue
+        try:
+            with found[0].open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        except OSError:
+            total += 1
+    return total
 
 
 def api_sources(items: Iterable[Any]) -> Iterator[Source]:

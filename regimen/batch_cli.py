@@ -15,14 +15,16 @@ from .errors import InputError
 REPORT_FORMATS = ("txt", "md", "html", "json")
 
 
-def _progress(quiet: bool) -> tuple[Callable[[], None], Callable[[], None]]:
+def _progress(quiet: bool, total: Callable[[], int | None]
+              ) -> tuple[Callable[[], None], Callable[[], None]]:
     """A progress bar on a terminal (tqdm, imported only here); nothing otherwise."""
     if quiet or not sys.stderr.isatty():
         return (lambda: None), (lambda: None)
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked
-    bar = tqdm(unit=" profiles", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+    bar = tqdm(total=total(), unit=" profiles", file=sys.stderr, dynamic_ncols=True,
+               mininterval=0.5)
     return (lambda: bar.update(1)), bar.close
 
 
@@ -88,7 +90,7 @@ def batch_command(ctx: click.Context, inputs: tuple[str, ...], out: Path | None,
       regimen batch 'profiles/**/*.yaml' --jobs 2 --out cohort/
       regimen batch patients.jsonl > results.jsonl
     """
-    from .batch import OutputDir, RenderTask, expand_inputs, run_batch
+    from .batch import OutputDir, RenderTask, count_inputs, expand_inputs, run_batch
     from .cohort import CohortAggregator, render_summary, summarise_directory
     from .documents import write_text_atomic
 
@@ -117,7 +119,8 @@ def batch_command(ctx: click.Context, inputs: tuple[str, ...], out: Path | None,
     output = OutputDir(out, tuple(dict.fromkeys(formats)), rec.kb.digest, protected=explicit) \
         if out is not None else None
     cohort = CohortAggregator() if summary is not None else None
-    step, close = _progress(quiet)
+    step, close = _progress(quiet, lambda: count_inputs(inputs, exclude=out,
+                                                        import_format=import_format))
 
     def show(outcome: Any) -> None:
         if output is not None:

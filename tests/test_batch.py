@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from regimen import Recommender
-from regimen.batch import evaluate_many, expand_inputs, safe_name
+from regimen.batch import count_inputs, evaluate_many, expand_inputs, safe_name
 from regimen.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,6 +197,7 @@ def test_jsonl_records_are_numbered_by_line(tmp_path: Path) -> None:
                       '{"tumour": {"type": "COAD"}, "bogus": 1}', "{not json"]) + "\n"
     source = tmp_path / "cohort.jsonl"
     source.write_text(text)
+    assert count_inputs([source]) == 4
     out = tmp_path / "out"
     result = run("batch", source, "--out", out, "-f", "json")
     assert result.exit_code == 2
@@ -226,6 +227,8 @@ def test_mixed_inputs_globs_and_directories_in_order(tmp_path: Path) -> None:
                      "pancreatic-stroma.yaml", "escc.yml", "gastric-paclitaxel-efflux.yaml",
                      "x*.yaml"]
     assert sources[-1].error is not None and "no file matches" in sources[-1].error
+    assert count_inputs([str(EXAMPLES / "crc-msi-high.yaml"), str(inputs),
+                         str(EXAMPLES / "gastric-*.yaml"), str(tmp_path / "x*.yaml")]) == 7
 
 
 def test_report_names_are_safe_unique_and_never_an_input(tmp_path: Path) -> None:
