@@ -313,3 +313,48 @@ def test_progress_library_not_imported_by_other_commands() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False False"
+
+
+def test_ctrl_c_leaves_complete_files_and_a_rerun_finishes(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    records = []
+    for copy in range(6):
+        for path in sorted(EXAMPLES.glob("*.yaml")):
+            profile = yaml.safe_load(path.read_text())
+            records.append(json.dumps({**profile, "id": f"{profile['id']}-{copy}"}, default=str))
+    source = tmp_path / "cohort.jsonl"
+    source.write_text("\n".join(records) + "\n")
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from regimen.cli import main; main()", "batch", str(source),
+         "--out", str(out), "-f", "json", "-f", "html"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        results = out / "results.jsonl"
+        if results.exists() and results.read_bytes().count(b"\n") >= 3:
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 1, stderr
+    assert b"Traceback" not in stderr
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    for name in ("results.jsonl", "manifest.jsonl"):
+        text = (out / name).read_text()
+        assert text.endswith("\n")
+        [json.loads(line) for line in text.splitlines()]
+    done = [json.loads(line) for line in lines(out / "manifest.jsonl")]
+    assert 3 <= len(done) < len(records)
+    for entry in done:
+        assert json.loads((out / f"{entry['name']}.json").read_text())["profile_id"] == \
+            entry["name"]
+    rerun = run("batch", source, "--out", out, "-f", "json", "-f", "html")
+    assert rerun.exit_code == 0
+    assert f"skipped {len(done)}" in rerun.stderr
+    fresh = tmp_path / "fresh"
+    assert run("batch", source, "--out", fresh, "-f", "json", "-f", "html").exit_code == 0
+    for path in fresh.iterdir():
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
