@@ -730,8 +730,8 @@ class OutputDir:
 
     def _claim(self, outcome: Outcome) -> str:
         base = safe_name(outcome.profile_id or outcome.stem)
-        candidates = [base, *(f"{base}-{n}" for n in range(2, 100_000))]
-        for name in candidates:
+        for n in range(1, 1_000_000):
+            name = base if n == 1 else f"{base}-{n}"
             lower = name.lower()
             if lower in self.used or self.owners.get(lower, outcome.key) != outcome.key:
                 continue
