@@ -570,6 +570,7 @@ class Entry(Model):
     formats: list[str] = []
     line_sha: str | None = None
     error: str | None = None
+    unmapped: list[Any] = []
 
 
 @dataclass
@@ -748,15 +749,14 @@ class OutputDir:
         """Write one outcome: reports, then its JSON Lines line, then its manifest entry."""
         if self.resuming:
             self.order.append(outcome.key)
-        if outcome.unmapped:
-            _append(self.unmapped, json.dumps(
-                {"input": outcome.input, "record": outcome.record,
-                 "unmapped": list(outcome.unmapped)}, ensure_ascii=False, default=str) + "\n")
+        unmapped = json.loads(json.dumps(list(outcome.unmapped), default=str))
+        if unmapped:
+            _append(self.unmapped, unmapped_line(outcome.input, outcome.record, unmapped))
         if outcome.error is not None:
             _append(self.errors, error_line(outcome.input, outcome.record, outcome.error))
             entry = Entry(key=outcome.key, input=outcome.input, record=outcome.record,
                           input_digest=outcome.digest, knowledge_digest=outcome.knowledge,
-                          status="refused", error=outcome.error)
+                          status="refused", error=outcome.error, unmapped=unmapped)
         else:
             assert outcome.line is not None
             name = self._claim(outcome)
@@ -768,7 +768,7 @@ class OutputDir:
             entry = Entry(key=outcome.key, input=outcome.input, record=outcome.record,
                           input_digest=outcome.digest, knowledge_digest=outcome.knowledge,
                           status="evaluated", name=name, formats=list(outcome.texts),
-                          line_sha=sha256(outcome.line.encode())[:32])
+                          line_sha=sha256(outcome.line.encode())[:32], unmapped=unmapped)
             if self._offsets is not None and entry.line_sha:
                 self._offsets[entry.line_sha] = offset
         _append(self.manifest, entry.model_dump_json() + "\n")
@@ -794,17 +794,27 @@ class OutputDir:
             return
         index = self._index()
         with self.results.open("rb") if self.results.exists() else open(os.devnull, "rb") as old, \
-                atomic_writer(self.results) as results, atomic_writer(self.errors) as errors:
+                atomic_writer(self.results) as results, atomic_writer(self.errors) as errors, \
+                atomic_writer(self.unmapped) as unmapped:
             for key in self.order:
                 entry = self.entries[key]
+                if entry.unmapped:
+                    unmapped.write(unmapped_line(entry.input, entry.record, entry.unmapped))
                 if entry.status == "refused":
                     errors.write(error_line(entry.input, entry.record, entry.error or ""))
                 elif entry.line_sha in index:
                     results.write(self._read_line(old, entry.line_sha or ""))
+        if self.unmapped.stat().st_size == 0:
+            self.unmapped.unlink()
         # the manifest last: until it is replaced, the old one still describes the files
         with atomic_writer(self.manifest) as manifest:
             for key in self.order:
                 manifest.write(self.entries[key].model_dump_json() + "\n")
+
+
+def unmapped_line(input_: str, record: int | None, unmapped: list[Any]) -> str:
+    return json.dumps({"input": input_, "record": record, "unmapped": unmapped},
+                      ensure_ascii=False) + "\n"
 
 
 def error_line(input_: str, record: int | None, error: str) -> str:

@@ -303,6 +303,10 @@ def test_importer_sources_plug_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     error = json.loads((out / "errors.jsonl").read_text())
     assert (error["input"], error["record"]) == (str(study), 2)
     assert json.loads((out / "unmapped.jsonl").read_text())["unmapped"] == ["timeline row 3"]
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    again = run("batch", tmp_path, "--out", out, "-f", "json")
+    assert "evaluated 0, refused 0, skipped 2" in again.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_progress_library_not_imported_by_other_commands() -> None:
