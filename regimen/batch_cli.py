@@ -4,15 +4,49 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from .cli import KNOWLEDGE_OPTION, UserError, _parse_date, _recommender, handle_errors
 from .errors import InputError
 
+# No import of regimen.cli at module level: cli.py registers this command when it is
+# imported (also as ``python -m regimen.cli``), so the shared helpers are looked up on use.
+
 REPORT_FORMATS = ("txt", "md", "html", "json")
+
+KNOWLEDGE_OPTION = click.option(
+    "--knowledge", "knowledge_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=None, envvar="REGIMEN_KNOWLEDGE", show_envvar=True,
+    help="Knowledge directory to use instead of the shipped one (validated the same way).")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """The CLI's error handling (exit 2 for input errors, 1 for internal faults)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .cli import handle_errors as handle
+
+        return handle(func)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _recommender(knowledge_dir: Path | None) -> Any:
+    from .cli import _recommender as make
+
+    return make(knowledge_dir)
+
+
+def _usage_error(message: str) -> Exception:
+    from .cli import UserError
+
+    return UserError(message)
 
 
 def _progress(quiet: bool, total: Callable[[], int | None]
@@ -97,7 +131,7 @@ def batch_command(ctx: click.Context, inputs: tuple[str, ...], out: Path | None,
     chosen_summary = summary_format_for(summary, summary_format)
     if summary_only:
         if summary is None or out is None or inputs:
-            raise UserError("--summary-only needs --out DIR (an existing batch output) and "
+            raise _usage_error("--summary-only needs --out DIR (an existing batch output) and "
                             "--summary FILE, and no INPUT")
         assert chosen_summary is not None
         write_text_atomic(summary, render_summary(summarise_directory(out), chosen_summary))
@@ -105,14 +139,16 @@ def batch_command(ctx: click.Context, inputs: tuple[str, ...], out: Path | None,
             click.echo(f"wrote {summary}", err=True)
         return
     if not inputs:
-        raise UserError("give at least one INPUT (a profile, directory, glob or .jsonl file)")
+        raise _usage_error("give at least one INPUT (a profile, directory, glob or .jsonl file)")
     if formats and out is None:
-        raise UserError("--format writes one report per patient and needs --out DIR")
+        raise _usage_error("--format writes one report per patient and needs --out DIR")
     if out is not None and any(Path(i).is_dir() and Path(i).resolve() == out.resolve()
                                for i in inputs):
-        raise UserError(f"--out {out} is also an input directory: its reports would be read "
+        raise _usage_error(f"--out {out} is also an input directory: its reports would be read "
                         "as profiles; give --out a directory of its own (a subdirectory of "
                         "the input is fine, it is not searched)")
+    from .cli import _parse_date
+
     date = _parse_date(as_of, "--as-of")
     rec = _recommender(knowledge_dir)
     explicit = [Path(i) for i in inputs if Path(i).is_file()]

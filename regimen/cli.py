@@ -382,9 +382,9 @@ def main() -> None:
     cli(prog_name="regimen")
 
 
-from . import batch_cli  # noqa: E402  (batch_cli builds on the helpers above)
+from .batch_cli import batch  # noqa: E402
 
-cli.add_command(batch_cli.batch)
+cli.add_command(batch)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
