@@ -131,7 +131,7 @@ def generate_profile(rng: random.Random, index: int) -> dict[str, Any]:
         day = dt.date.fromisoformat(therapies[0]["start"])
         fraction = rng.uniform(0.02, 0.15)
         for _ in range(rng.randrange(2, 6)):
-            fraction = max(0.0, fraction * rng.uniform(0.3, 1.8))
+            fraction = min(0.9, fraction * rng.uniform(0.3, 1.8))
             draws.append({"date": day.isoformat(), "tumour_fraction": round(fraction, 4),
                           "variants": [{"gene": a["gene"], "change": a["change"],
                                         "vaf": round(fraction * rng.uniform(0.4, 1.0), 4)}
