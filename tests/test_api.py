@@ -57,9 +57,9 @@ def test_as_of_uses_only_what_was_known(recommender) -> None:
 def test_not_considered_lists_unused_genes_and_agents(recommender) -> None:
     result = recommender.evaluate({"tumour": {"type": "COADREAD"},
                                    "alterations": [{"gene": "ZNF217", "type": "amplification"}],
-                                   "therapies": [{"agents": ["zolbetuximab"]}]})
+                                   "therapies": [{"agents": ["binimetinib"]}]})
     assert "ZNF217" in result.not_considered.genes
-    assert "zolbetuximab" in result.not_considered.agents
+    assert "binimetinib" in result.not_considered.agents
 
 
 def test_threads_share_one_recommender(recommender) -> None:
