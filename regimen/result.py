@@ -74,6 +74,7 @@ class Dropped(Model):
     agents: list[str]
     reason: str
     rules: list[str]
+    tier: str | None = None  # the option's tier (see evaluate.rank); None if not scored
 
 
 class AvoidOut(Model):
@@ -199,7 +200,7 @@ class ReportSummary(Model):
     standard: list[SummaryOption]  # the top standard options (up to 3)
     trial: SummaryOption | None  # the top trial-stage option
     investigational: SummaryOption | None  # the top investigational option
-    already_given: list[str]  # standard options dropped because the tumour progressed on them
+    standard_dropped: list[str]  # standard options considered and dropped, with the reason
     avoid: list[str]
     alerts: list[str]  # ctDNA events and cautions
     tests: list[str]  # the first tests to order

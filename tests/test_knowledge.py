@@ -13,7 +13,6 @@ from regimen.knowledge import load_knowledge
 from regimen.tools.coverage import coverage
 from regimen.tools.lint import lint
 
-
 # Standard options that the review layer's anti-EGFR avoid rule (egfr.avoid-anti-egfr-downstream)
 # still blocks: the approved G12C inhibitor + anti-EGFR and encorafenib + cetuximab regimens.
 # Lifting the avoid for these combinations is the reconciliation work (avoid scope and

@@ -4,6 +4,7 @@ and the first tests to order. Built from the ranked options and findings, nothin
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from ..result import (
     AvoidOut,
@@ -22,9 +23,18 @@ MAX_STANDARD = 3
 MAX_TESTS = 3
 """Suggested tests the summary lists (the full list follows the options)."""
 
-ALREADY_GIVEN = "standard option already given"
-"""The start of a dropped option's reason when it is a standard option the tumour progressed
-on (see :mod:`regimen.evaluate.rank`)."""
+MAX_ALERT = 160
+"""Characters of a caution's text the summary shows (the full text follows the options)."""
+
+
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bet al)\.\s")
+
+
+def _brief(text: str) -> str:
+    """The first sentence of ``text``, cut at :data:`MAX_ALERT` characters."""
+    found = _SENTENCE_END.search(text)
+    first = text if found is None else text[:found.start() + 1]
+    return first if len(first) <= MAX_ALERT else first[:MAX_ALERT - 3].rstrip() + "..."
 
 
 def _short(rec: Recommendation) -> SummaryOption:
@@ -44,11 +54,10 @@ def summarise(recommendations: list[Recommendation], dropped: list[Dropped],
         standard=[_short(r) for r in recommendations if r.tier == "standard"][:MAX_STANDARD],
         trial=first("trial"),
         investigational=first("investigational"),
-        already_given=[f"{d.label}: {d.reason}" for d in dropped
-                       if d.reason.startswith(ALREADY_GIVEN)],
+        standard_dropped=[f"{d.label}: {d.reason}" for d in dropped if d.tier == "standard"],
         avoid=[f"{', '.join(a.agents)}: {a.reason}" for a in avoid],
         alerts=[f"ctDNA {e.date.isoformat()}: {e.detail}" for e in events]
-        + [f"caution: {c.text}" for c in cautions],
+        + [f"caution: {_brief(c.text)}" for c in cautions],
         tests=[t.test for t in tests][:MAX_TESTS],
         standard_as_of=standard_as_of,
     )

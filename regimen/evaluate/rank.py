@@ -199,11 +199,17 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
         spec = rule.then.option
         assert spec is not None
         agents = list(spec.agents)
+        given = _already_given(kb, profile, spec)
+        if given is not None:
+            dropped.append(Dropped(id=cand.id, label=spec.label, agents=agents,
+                                   rules=cand.rules, reason=given, tier=tier_of(spec)))
+            continue
         avoided_here = sorted(a for a in agents if blocked(a))
         if avoided_here:
             dropped.append(Dropped(
                 id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
                 reason=f"contains {', '.join(avoided_here)}, which this evaluation says to avoid",
+                tier=tier_of(spec),
             ))
             continue
         failed = sorted(a for a in agents if kb.active_ingredient(a) in progressed
@@ -214,6 +220,7 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
                 reason = f"standard option already given: {reason}"
             dropped.append(Dropped(
                 id=cand.id, label=spec.label, agents=agents, rules=cand.rules, reason=reason,
+                tier=tier_of(spec),
             ))
             continue
         rec = _score(kb, profile, cand, findings, organoid, active, progressed,
@@ -223,13 +230,32 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
                               if v)
             dropped.append(Dropped(
                 id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
-                reason=f"score below zero: {rec.score:g} ({parts})",
+                reason=f"score below zero: {rec.score:g} ({parts})", tier=rec.tier,
             ))
             continue
         recs.append(rec)
     recs.sort(key=rank_key)
     ranked = [r.model_copy(update={"rank": i}) for i, r in enumerate(recs, start=1)]
     return ranked, sorted(dropped, key=lambda d: d.id)
+
+
+def _already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str | None:
+    """Why a standard option is not offered again (its ``not_after``), or None."""
+    if not spec.not_after:
+        return None
+    members = kb.expand(spec.not_after)
+    received: dict[str, bool] = {}  # agent -> the tumour progressed on it
+    for therapy in profile.therapies:
+        for agent in therapy.agents:
+            if agent in members or any(c in members for c in kb.classes_of(agent)):
+                received[agent] = received.get(agent, False) or therapy.progressed
+    if not received:
+        return None
+    head = f"{tier_of(spec)} option already given"
+    progressed = sorted(a for a, p in received.items() if p)
+    if progressed:
+        return f"{head}: the tumour progressed on {', '.join(progressed)}"
+    return f"{head}: {', '.join(sorted(received))} already received (no progression recorded)"
 
 
 def rank_key(rec: Recommendation) -> tuple[int, float, int, int, str]:
@@ -268,8 +294,12 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
         base = kb.active_ingredient(agent)
         if base in progressed:
             same = agent if base == agent else f"{agent} ({base})"
-            cautions.append(f"re-uses {same}, on which the tumour progressed, together with "
-                            "the reversal agent it was studied with")
+            if spec.tier is not None:  # a standard option whose approved setting re-uses it
+                cautions.append(f"re-uses {same}, on which the tumour progressed, as the "
+                                "approved setting allows")
+            else:
+                cautions.append(f"re-uses {same}, on which the tumour progressed, together "
+                                "with the reversal agent it was studied with")
         if organoid.get(base) == "resistant":
             cautions.append(f"patient-derived organoid resistant to {base}")
 

@@ -153,6 +153,9 @@ class OptionSpec(Model):
     note: str | None = None
     # Standard-of-care options only (review options take their tier from their evidence).
     tier: Literal["standard", "trial"] | None = None
+    # Agents or classes after which the option is not offered again; a patient who received
+    # one sees the option under "considered and dropped" ("standard option already given").
+    not_after: StrList = []
     setting: Setting | None = None
     approvals: list[Approval] = []
 

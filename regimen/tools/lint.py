@@ -9,8 +9,8 @@ what another rule avoids under the same conditions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..knowledge.base import KnowledgeBase
@@ -185,7 +185,8 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
     if then.option is not None:
         spec = then.option
         for what, values in (("agent", spec.agents), ("backbone agent", spec.backbone),
-                             ("rechallenge agent", spec.rechallenge)):
+                             ("rechallenge agent", spec.rechallenge),
+                             ("not_after agent or class", spec.not_after)):
             bad = _unknown(values, agents)
             if bad:
                 yield err(f"option names unknown {what}: {', '.join(bad)}")
@@ -202,9 +203,10 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
                       f"{', '.join(APPROVAL_REGIONS)}")
         if cites_standard and spec.tier is None:
             yield err("a standard-of-care option needs 'tier' (standard or trial)")
-        if not cites_standard and (spec.tier or spec.approvals or spec.setting):
+        if not cites_standard and (spec.tier or spec.approvals or spec.setting
+                                   or spec.not_after):
             yield err("only options citing a trial, approval or guideline give tier, setting "
-                      "or approvals (review options take their tier from their evidence)")
+                      "approvals or not_after (review options take their tier from their evidence)")
     if then.avoid is not None:
         bad = _unknown(then.avoid.agents, agents)
         if bad:
