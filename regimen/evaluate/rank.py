@@ -251,7 +251,10 @@ def _already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str
                 received[agent] = received.get(agent, False) or therapy.progressed
     if not received:
         return None
-    head = f"{tier_of(spec)} option already given"
+    if set(received) <= set(spec.agents):
+        head = f"{tier_of(spec)} option already given"
+    else:  # another agent of a class the option is not offered after
+        head = f"{tier_of(spec)} option not offered after {', '.join(spec.not_after)}"
     progressed = sorted(a for a, p in received.items() if p)
     if progressed:
         return f"{head}: the tumour progressed on {', '.join(progressed)}"
