@@ -197,5 +197,11 @@ def test_knowledge_coverage_json(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["knowledge", "coverage", "-f", "json"])
     assert result.exit_code == 0
     report = json.loads(result.output)
-    assert {s["key"] for s in report["sources"]} == {
-        "gi-resistance-2025", "ici-resistance-2025", "ferroptosis-2025"}
+    reviews = {"gi-resistance-2025", "ici-resistance-2025", "ferroptosis-2025"}
+    assert reviews <= {s["key"] for s in report["sources"]}
+    # trials and approvals are listed as one item each, encoded when a rule cites them
+    standard = [s for s in report["sources"] if s["key"] not in reviews]
+    assert len(standard) == 57
+    for source in standard:
+        assert [i["kind"] for i in source["items"]] in (["trial"], ["approval"])
+        assert source["unaccounted"] == 0, source["key"]

@@ -206,3 +206,12 @@ def test_summary_opens_every_format(recommender, fmt: str) -> None:
     for test in summary.tests:
         assert test in head or test.replace("'", "&#39;") in head
     assert f"standard of care as of {result.knowledge.standard_as_of}" in text
+
+
+def test_summary_alerts_are_capped_and_counted(recommender) -> None:
+    result = recommender.evaluate(Path("examples/crc-kras-g12c.yaml"))
+    total = len(result.ctdna.events) + len(result.cautions)
+    alerts = result.summary.alerts
+    assert total > 5 and len(alerts) == 5
+    assert alerts[0].startswith("ctDNA ")
+    assert alerts[-1] == f"{total - 4} more: see Cautions and ctDNA below"

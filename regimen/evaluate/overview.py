@@ -23,6 +23,9 @@ MAX_STANDARD = 3
 MAX_TESTS = 3
 """Suggested tests the summary lists (the full list follows the options)."""
 
+MAX_ALERTS = 5
+"""Alerts the summary lists; the rest are counted (all cautions follow the options)."""
+
 MAX_ALERT = 160
 """Characters of a caution's text the summary shows (the full text follows the options)."""
 
@@ -42,6 +45,16 @@ def _short(rec: Recommendation) -> SummaryOption:
                          escat=rec.escat, evidence_level=rec.evidence_level, score=rec.score)
 
 
+def _alerts(events: list[CtdnaEvent], cautions: list[CautionOut]) -> list[str]:
+    """ctDNA events first, then the first sentence of each caution; capped at MAX_ALERTS."""
+    alerts = [f"ctDNA {e.date.isoformat()}: {e.detail}" for e in events]
+    alerts += [f"caution: {_brief(c.text)}" for c in cautions]
+    if len(alerts) > MAX_ALERTS:
+        more = len(alerts) - (MAX_ALERTS - 1)
+        alerts = [*alerts[:MAX_ALERTS - 1], f"{more} more: see Cautions and ctDNA below"]
+    return alerts
+
+
 def summarise(recommendations: list[Recommendation], dropped: list[Dropped],
               avoid: list[AvoidOut], cautions: list[CautionOut], tests: list[TestOut],
               events: list[CtdnaEvent], standard_as_of: dt.date | None) -> ReportSummary:
@@ -56,8 +69,7 @@ def summarise(recommendations: list[Recommendation], dropped: list[Dropped],
         investigational=first("investigational"),
         standard_dropped=[f"{d.label}: {d.reason}" for d in dropped if d.tier == "standard"],
         avoid=[f"{', '.join(a.agents)}: {a.reason}" for a in avoid],
-        alerts=[f"ctDNA {e.date.isoformat()}: {e.detail}" for e in events]
-        + [f"caution: {_brief(c.text)}" for c in cautions],
+        alerts=_alerts(events, cautions),
         tests=[t.test for t in tests][:MAX_TESTS],
         standard_as_of=standard_as_of,
     )
