@@ -216,3 +216,13 @@ def test_modules_import_only_from_lower_layers() -> None:
             if LAYERS.index(target_parts[1]) > layer:
                 wrong.append(f"{path.relative_to(ROOT)} imports {target}")
     assert not wrong
+
+
+@pytest.mark.parametrize("args", [["schema"], ["knowledge", "list"], ["knowledge", "list",
+                                                                       "agents"]])
+def test_schema_and_knowledge_list_import_no_engine_and_no_templates(args: list[str]) -> None:
+    code = ("import sys; from click.testing import CliRunner; from regimen.cli import cli; "
+            f"r = CliRunner().invoke(cli, {args!r}); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in ('experta', 'jinja2', 'regimen.engine', 'regimen.api', "
+            "'regimen.render.jinja') if m in sys.modules))")
+    assert _run(code) == "[]"
