@@ -390,7 +390,8 @@ def knowledge_list(what: str, fmt: str, knowledge_dir: Path | None) -> None:
         rows = [{"id": m.id, "category": m.category, "label": m.label}
                 for m in sorted(kb.mechanisms.values(), key=lambda m: m.id)]
     else:
-        rows = [{"key": s.key, "title": s.title, "references": len(s.references) or s.max_ref,
+        rows = [{"key": s.key, "kind": s.kind, "title": s.title,
+                 "references": len(s.references) or s.max_ref or 0,
                  "sections": len(s.sections), "table_rows": sum(len(t.rows) for t in s.tables)}
                 for s in kb.sources.values()]
     if fmt == "json":

@@ -139,6 +139,8 @@ class Alteration(Model):
         "isoform named in place of the gene (CLDN18.2 -> 18.2); set from the gene"))
     change_as_written: str | None = Field(default=None, description=(
         "the change as written when it differs from the canonical form; set from the change"))
+    origin: Literal["somatic", "germline"] = Field(
+        default="somatic", description="somatic (tumour) or germline (inherited) variant")
 
     _written = model_validator(mode="before")(_as_written)
     _vaf_fraction = field_validator("vaf", mode="before")(_vaf)
@@ -196,6 +198,30 @@ class Biomarkers(Model):
     microbiome: dict[str, MICROBE_LEVEL] = Field(default={}, description=(
         "microbiome level by taxon (knowledge/vocabulary.yaml, 'microbiome'): high, low or "
         "absent"))
+    afp: float | None = Field(default=None, ge=0, le=10_000_000,
+                              description="serum alpha-fetoprotein, ng/mL")
+    her2_ihc: Literal["0", "1+", "2+", "3+"] | None = Field(
+        default=None, description="HER2 immunohistochemistry score: 0, 1+, 2+ or 3+")
+    her2_status: Literal["positive", "negative"] | None = Field(
+        default=None, description="HER2 status: positive = IHC 3+ or IHC 2+ with ISH positive")
+    cldn18_2: Literal["positive", "negative"] | None = Field(
+        default=None, description=("claudin 18.2: positive = >= 75% of tumour cells with "
+                                   "moderate-to-strong membranous staining"))
+
+    @field_validator("her2_ihc", mode="before")
+    @classmethod
+    def _her2_ihc(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            value = value.strip().replace(" ", "")
+            return {"3": "3+", "2": "2+", "1": "1+"}.get(value, value)
+        return value
+
+    @field_validator("her2_status", "cldn18_2", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("msi", mode="before")
     @classmethod

@@ -63,6 +63,10 @@ class Recommendation(Model):
     cautions: list[str]
     note: str | None
     rules: list[str]
+    tier: str = "investigational"  # standard, trial or investigational (see evaluate.rank)
+    escat: str | None = None  # ESCAT tier where it maps cleanly (see evaluate.rank)
+    setting: dict[str, str | None] | None = None  # standard options: line, prior therapy, ...
+    approvals: list[dict[str, Any]] = []  # standard options: region, agency, year, indication
 
 
 class Dropped(Model):
@@ -71,6 +75,7 @@ class Dropped(Model):
     agents: list[str]
     reason: str
     rules: list[str]
+    tier: str | None = None  # the option's tier (see evaluate.rank); None if not scored
 
 
 class AvoidOut(Model):
@@ -108,6 +113,7 @@ class KnowledgeInfo(Model):
     version: str
     digest: str
     rules: int
+    standard_as_of: dt.date | None = None
 
 
 class TherapySummary(Model):
@@ -186,12 +192,38 @@ class NotConsidered(Model):
     reason: str
 
 
+class SummaryOption(Model):
+    """One option as the summary lists it (the full entry is under recommendations)."""
+
+    rank: int
+    id: str
+    label: str
+    tier: str
+    escat: str | None
+    evidence_level: str
+    score: float
+
+
+class ReportSummary(Model):
+    """The one-screen summary every report opens with (after the patient header)."""
+
+    standard: list[SummaryOption]  # the top standard options (up to 3)
+    trial: SummaryOption | None  # the top trial-stage option
+    investigational: SummaryOption | None  # the top investigational option
+    standard_dropped: list[str]  # standard options considered and dropped, with the reason
+    avoid: list[str]
+    alerts: list[str]  # ctDNA events and cautions
+    tests: list[str]  # the first tests to order
+    standard_as_of: dt.date | None  # date of the standard-of-care layer
+
+
 class Result(Model):
     schema_version: int = SCHEMA_VERSION
     profile_id: str | None
     as_of: dt.date | None = None
     knowledge: KnowledgeInfo
     patient: PatientSummary
+    summary: ReportSummary
     mechanisms: list[MechanismOut]
     recommendations: list[Recommendation]
     dropped: list[Dropped]

@@ -23,6 +23,7 @@ from .considered import not_considered
 from .ctdna import derive_events, series
 from .facts import profile_facts
 from .findings import collect
+from .overview import summarise
 from .rank import rank
 
 
@@ -33,14 +34,18 @@ def evaluate(kb: KnowledgeBase, runner: Runner, profile: Profile, *,
     firings = runner.run(profile_facts(profile, kb, events))
     findings = collect(kb, firings)
     recommendations, dropped = rank(kb, profile, findings)
+    summary = summarise(recommendations, dropped, findings.avoid, findings.cautions,
+                        findings.tests, events, kb.standard_as_of)
     if top is not None:
         recommendations = recommendations[:top]
     return Result(
         profile_id=profile.id,
         as_of=as_of,
         knowledge=KnowledgeInfo(name=kb.manifest.name, version=kb.version,
-                                digest=kb.digest, rules=len(kb.rules)),
+                                digest=kb.digest, rules=len(kb.rules),
+                                standard_as_of=kb.standard_as_of),
         patient=patient_summary(profile, kb),
+        summary=summary,
         mechanisms=findings.mechanisms,
         recommendations=recommendations,
         dropped=dropped,
@@ -62,6 +67,8 @@ def patient_summary(profile: Profile, kb: KnowledgeBase) -> PatientSummary:
         notes = [f"as written: {alt.change_as_written}"] if alt.change_as_written else []
         if alt.vaf is not None:
             notes.append(f"VAF {alt.vaf:g}")
+        if alt.origin == "germline":
+            notes.append("germline")
         if notes:
             text += f" ({'; '.join(notes)})"
         alterations.append(text)
@@ -73,6 +80,14 @@ def patient_summary(profile: Profile, kb: KnowledgeBase) -> PatientSummary:
         markers.append(f"TMB: {b.tmb:g}/Mb")
     if b.pdl1_cps is not None:
         markers.append(f"PD-L1 CPS: {b.pdl1_cps:g}")
+    if b.her2_ihc is not None:
+        markers.append(f"HER2 IHC: {b.her2_ihc}")
+    if b.her2_status is not None:
+        markers.append(f"HER2 status: {b.her2_status}")
+    if b.cldn18_2 is not None:
+        markers.append(f"CLDN18.2: {b.cldn18_2}")
+    if b.afp is not None:
+        markers.append(f"AFP: {b.afp:g} ng/mL")
     markers += [f"{gene} expression: {level}" for gene, level in sorted(b.expression.items())]
     if b.tme:
         markers.append("TME: " + ", ".join(b.tme))

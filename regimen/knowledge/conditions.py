@@ -184,7 +184,9 @@ class AlterationCond(Model, ConditionKind):
     gene: StrList
     change: StrList | None = None
     type: StrList | None = None
-    origin: Literal["tissue", "ctdna", "any"] = "any"
+    # tissue: a tumour (or germline) alteration reported by the profile; ctdna: a variant
+    # detected in plasma; germline: an alteration the profile marks germline; any: all three.
+    origin: Literal["tissue", "ctdna", "germline", "any"] = "any"
 
     _lists = field_validator("gene", "change", "type", mode="before")(_listify)
 
@@ -196,7 +198,8 @@ class AlterationCond(Model, ConditionKind):
     def describe(self) -> str:
         what = _alts(self.change) if self.change else (_alts(self.type) if self.type
                                                       else "altered")
-        where = {"tissue": " (tissue)", "ctdna": " (ctDNA)"}.get(self.origin, "")
+        where = {"tissue": " (tissue)", "ctdna": " (ctDNA)",
+                 "germline": " (germline)"}.get(self.origin, "")
         return f"{_alts(self.gene)} {'tested' if what == 'any' else what}{where}"
 
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
@@ -217,6 +220,8 @@ class AlterationCond(Model, ConditionKind):
         if self.origin == "ctdna":
             builder.ctdna_variant(profile, self.gene[0], self.change[0] if self.change else None)
         else:
+            if self.origin == "germline":
+                entry["origin"] = "germline"
             profile.setdefault("alterations", []).append(entry)
 
     def genes(self) -> set[str]:
@@ -229,7 +234,7 @@ class AlterationCond(Model, ConditionKind):
     def describe_fact(d: Mapping[str, Any]) -> str:
         what = d["change"] or d["type"]
         extra = d["type"] if d["change"] and d["type"] != "mutation" else None
-        origin = "ctDNA" if d["origin"] == "ctdna" else "tissue"
+        origin = {"ctdna": "ctDNA", "germline": "germline"}.get(d["origin"], "tissue")
         return f"alteration {d['gene']} {what}" + (f" ({extra})" if extra else "") + f" [{origin}]"
 
 
@@ -264,6 +269,16 @@ class ExpressionCond(Model, ConditionKind):
         return f"expression {d['gene']} {d['level']}"
 
 
+BIOMARKER_NAMES = ("msi", "tmb", "pdl1_cps", "afp", "her2_ihc", "her2_status", "cldn18_2")
+"""Profile biomarkers a condition may test (the fields of ``Profile.biomarkers``)."""
+
+CATEGORICAL_BIOMARKERS: dict[str, tuple[str, ...]] = {
+    "her2_ihc": ("0", "1+", "2+", "3+"),
+    "her2_status": ("positive", "negative"),
+    "cldn18_2": ("positive", "negative"),
+}
+"""Biomarkers with a fixed set of values (``msi`` takes the vocabulary's MSI values)."""
+
 BIOMARKER_TESTS: tuple[tuple[str, str], ...] = (
     ("eq", "="), ("isin", "in"), ("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 
@@ -271,7 +286,7 @@ BIOMARKER_TESTS: tuple[tuple[str, str], ...] = (
 class BiomarkerCond(Model, ConditionKind):
     kind: ClassVar[str] = "biomarker"
     fact: ClassVar[str | None] = "Biomarker"
-    name: Literal["msi", "tmb", "pdl1_cps"]
+    name: Literal[BIOMARKER_NAMES]  # type: ignore[valid-type]
     eq: str | None = None
     isin: StrList | None = Field(default=None, alias="in")
     ge: float | None = None
@@ -303,10 +318,16 @@ class BiomarkerCond(Model, ConditionKind):
         return f"{self.name} {sign} {shown}"
 
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
-        if self.name != "msi":
-            return [], []
         values = [self.eq] if self.eq else (self.isin or [])
-        return [], [("MSI value", _unknown(values, kb.vocabulary.msi_values))]
+        if self.name == "msi":
+            return [], [("MSI value", _unknown(values, kb.vocabulary.msi_values))]
+        allowed = CATEGORICAL_BIOMARKERS.get(self.name)
+        if allowed is None:
+            return ([f"biomarker {self.name} is a number: test it with ge, gt, le or lt"]
+                    if values else []), []
+        errors = [] if values else [f"biomarker {self.name} takes a value: test it with eq "
+                                    "or in"]
+        return errors, [(f"{self.name} value", _unknown(values, allowed))]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
         value: Any
