@@ -215,7 +215,7 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
     """Re-evaluate PROFILE as of each ctDNA draw and therapy change.
 
     Shows, date by date, which mechanisms appeared, which options entered or
-    left the ranked list, what became to be avoided and which alerts fired,
+    left the ranked list, which agents came to be avoided and which alerts fired,
     using only what was known on each date.
     """
     chosen = _chosen(output, fmt, "timeline")

@@ -195,3 +195,11 @@ def test_knowledge_coverage_json(runner: CliRunner) -> None:
     report = json.loads(result.output)
     assert {s["key"] for s in report["sources"]} == {
         "gi-resistance-2025", "ici-resistance-2025", "ferroptosis-2025"}
+
+
+def test_timeline_help_is_plain_english(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["timeline", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "became to be" not in text
+    assert "which agents came to be avoided" in text
