@@ -110,3 +110,17 @@ def test_format_inference() -> None:
     assert format_for("out.md", "txt") == "txt"
     assert format_for(None, None) == "txt"
     assert DISCLAIMER.startswith("regimen supports")
+
+
+def test_text_reports_state_their_limits_first_and_last(result) -> None:
+    from regimen.result import DISCLAIMER, NOTICE
+
+    # the full disclaimer closes every report, so it must not point "below"
+    assert "below" not in DISCLAIMER and "in this report" in DISCLAIMER
+    for fmt in ("txt", "md"):
+        text = render(result, fmt)
+        assert isinstance(text, str)
+        head = text.splitlines()[:4]
+        assert any(NOTICE in line for line in head), fmt
+        assert "does not replace clinical judgement" in NOTICE
+    assert len(NOTICE) <= 88  # one line of the text report

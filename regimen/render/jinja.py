@@ -16,7 +16,7 @@ import markupsafe
 from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
 from ..io.cache import cache_dir
 from ..io.resources import templates_dir
-from ..result import DISCLAIMER, Result
+from ..result import DISCLAIMER, NOTICE, Result
 from .chart import ctdna_chart
 from .formats import FORMATS, render_document
 
@@ -76,6 +76,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env.globals["SCORE_PARTS"] = SCORE_PARTS
     env.globals["MATCH_TEXT"] = MATCH_TEXT
     env.globals["DISCLAIMER"] = DISCLAIMER
+    env.globals["NOTICE"] = NOTICE
     return env
 
 
