@@ -2,8 +2,9 @@
 
 Exit codes: 0 success; 2 bad input or usage (the message names the file,
 field, line or value and the fix); 1 an internal fault or, for
-``knowledge lint``, a knowledge base with errors. Each error class owns its
-exit code (:mod:`regimen.errors`).
+``knowledge lint``, a knowledge base with errors; 141 (128 + SIGPIPE, as
+``yes | head -1`` gives) when the reader of standard output went away, quietly.
+Each error class owns its exit code (:mod:`regimen.errors`).
 
 Everything heavy (the API, pydantic models, Jinja, the rule engine) is imported
 inside the commands, so ``regimen --help`` stays fast.
@@ -46,6 +47,23 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
 
+#: Exit code when standard output is a closed pipe (``regimen ... | head -1``): the shell's
+#: code for a process ended by SIGPIPE, so ``set -o pipefail`` sees what it sees for ``yes``.
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> int:
+    """The reader of standard output has gone: point it at /dev/null so that the final flush
+    cannot fail again, and give the exit code to use."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (an in-memory stream)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 def _debug() -> bool:
     return os.environ.get("REGIMEN_DEBUG", "") not in ("", "0")
 
@@ -61,6 +79,8 @@ def handle_errors(func: F) -> F:
             raise
         except RegimenError as exc:
             raise CommandError(str(exc), exc.exit_code) from None
+        except BrokenPipeError:
+            raise click.exceptions.Exit(_silence_stdout()) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as exc:  # an internal fault: short message, exit 1
@@ -385,7 +405,13 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
 
 
 def main() -> None:
-    cli(prog_name="regimen")
+    try:
+        try:
+            cli(prog_name="regimen")
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
+    except BrokenPipeError:
+        sys.exit(_silence_stdout())
 
 
 if __name__ == "__main__":  # pragma: no cover

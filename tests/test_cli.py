@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,22 @@ def test_timeline_help_is_plain_english(runner: CliRunner) -> None:
     text = " ".join(result.output.split())
     assert "became to be" not in text
     assert "which agents came to be avoided" in text
+
+
+@pytest.mark.parametrize("args", [["knowledge", "list", "rules"],
+                                  ["evaluate", PROFILE, "--format", "json"]])
+def test_closed_pipe_exits_141_quietly(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    # the reader is gone before regimen writes anything, as with `regimen ... | head -1`
+    # when head has already exited: no "internal error", no traceback, the SIGPIPE code
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "regimen", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
