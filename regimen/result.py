@@ -86,6 +86,8 @@ class CautionOut(Model):
     id: str
     text: str
     applies_to: list[str]
+    #: the names of ``applies_to`` (same order), for reports: ids are for machines
+    applies_to_names: list[str] = []
     evidence: list[str]
     citations: list[CitationOut]
 
