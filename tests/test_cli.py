@@ -135,6 +135,35 @@ def test_explain_one_and_unknown(runner: CliRunner, recommender) -> None:
     assert "nothing called 'no-such-id'" in bad.output
 
 
+def test_explain_ids_are_case_insensitive_and_printed_in_the_report(runner: CliRunner,
+                                                                    recommender) -> None:
+    result = recommender.evaluate(PROFILE)
+    report = runner.invoke(cli, ["evaluate", PROFILE]).output
+    for rec in result.recommendations:
+        assert f"      id:        {rec.id}\n" in report
+    top = result.recommendations[0]
+    upper = runner.invoke(cli, ["explain", PROFILE, top.id.upper()])
+    assert upper.exit_code == 0, upper.output
+    assert upper.output == runner.invoke(cli, ["explain", PROFILE, top.id]).output
+
+
+def test_explain_unknown_id_names_the_closest_ids_only(runner: CliRunner, recommender) -> None:
+    result = recommender.evaluate(PROFILE)
+    top = result.recommendations[0].id
+    known = {r.id for r in result.recommendations} | {a.id for a in result.avoid} \
+        | {c.id for c in result.cautions} | {m.id for m in result.mechanisms}
+    typo = top[:-1] + ("x" if top[-1] != "x" else "y")
+    bad = runner.invoke(cli, ["explain", PROFILE, typo])
+    assert bad.exit_code == 2
+    assert f"closest: {top}" in bad.output
+    assert len(bad.output.splitlines()) == 1
+    shown = [k for k in known if k in bad.output and k != top]
+    assert len(shown) <= 4  # the closest few, never the whole list
+    nothing = runner.invoke(cli, ["explain", PROFILE, "zzzzzzzzzzzz"])
+    assert nothing.exit_code == 2 and "closest" not in nothing.output
+    assert "prints each option's id" in nothing.output
+
+
 def test_schema(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["schema"])
     assert result.exit_code == 0
