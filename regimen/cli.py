@@ -106,6 +106,15 @@ def _knowledge(knowledge_dir: Path | None) -> KnowledgeBase:
     return load_knowledge(knowledge_dir)
 
 
+def _warn_if_person_name(profile_id: str | None) -> None:
+    """Reports are titled with the profile id, which must not identify the patient."""
+    from .profile import looks_like_person_name
+
+    if looks_like_person_name(profile_id):
+        click.echo(f"warning: the profile id {profile_id!r} looks like a person's name and "
+                   "becomes the report title; use a pseudonymous id (no names)", err=True)
+
+
 def _parse_date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
@@ -199,6 +208,7 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
     chosen = _chosen(output, fmt, "report")
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
                                                   top=top)
+    _warn_if_person_name(result.profile_id)
     _emit(render(result, chosen), output, profile)
 
 
@@ -247,6 +257,7 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
             click.echo(f"\revaluated {done}/{total} dates", err=True, nl=done == total)
 
     result = rec.timeline(profile, progress=progress)
+    _warn_if_person_name(result.profile_id)
     _emit(formats.render_document("timeline", chosen, result, t=result.model_dump()), output,
           profile)
 

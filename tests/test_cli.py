@@ -252,3 +252,14 @@ def test_closed_pipe_exits_141_quietly(args: list[str]) -> None:
         os.close(write_end)
     assert proc.returncode == 141, proc.stderr
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["evaluate", "timeline"])
+def test_name_like_profile_id_warns(runner: CliRunner, tmp_path: Path, command: str) -> None:
+    named = tmp_path / "named.yaml"
+    named.write_text("id: Müller, Hans\ntumour: {type: COADREAD}\n", encoding="utf-8")
+    result = runner.invoke(cli, [command, str(named)])
+    assert result.exit_code == 0, result.output
+    assert "warning: the profile id 'Müller, Hans' looks like a person's name" in result.output
+    plain = runner.invoke(cli, [command, PROFILE])
+    assert "looks like a person's name" not in plain.output
