@@ -281,19 +281,36 @@ def knowledge() -> None:
 
 @knowledge.command("lint")
 @format_option("table")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only errors and the count line (no warnings).")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Known warnings, not shown (default: lint-baseline.txt in the knowledge "
+                   "directory, when present).")
+@click.option("--no-baseline", is_flag=True, help="Show every warning, known or new.")
+@click.option("--update-baseline", is_flag=True,
+              help="Write the current warnings to the baseline file (after reviewing them).")
 @KNOWLEDGE_OPTION
 @handle_errors
-def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
+def knowledge_lint(fmt: str, quiet: bool, baseline: Path | None, no_baseline: bool,
+                   update_baseline: bool, knowledge_dir: Path | None) -> None:
     """Check the knowledge base; exit 1 on any error.
 
     Checks citations against each source's reference list and sections, every
     gene, agent, mechanism and term against the vocabularies, duplicate ids,
     mechanisms nothing derives or addresses, options that can never fire, and
     rules that recommend what another rule avoids under the same conditions.
+
+    Warnings listed in the baseline file were reviewed before and are not
+    shown: only new warnings are. Errors are always shown.
     """
     from .result import to_json
+    from .tools.baseline import BASELINE_NAME, read_baseline, split, write_baseline
     from .tools.lint import lint
 
+    if no_baseline and (baseline is not None or update_baseline):
+        raise InputError("--no-baseline cannot be combined with --baseline or "
+                         "--update-baseline", field="--no-baseline",
+                         hint="drop one of the options")
     kb = _knowledge(knowledge_dir)
     show = sys.stderr.isatty()
 
@@ -304,15 +321,27 @@ def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
 
     problems = lint(kb, progress=progress)
     errors = [p for p in problems if p.level == "error"]
+    path = baseline if baseline is not None else kb.root / BASELINE_NAME
+    if update_baseline:
+        count = write_baseline(path, problems)
+        click.echo(f"wrote {path} ({count} warnings)", err=True)
+    use = not no_baseline and (baseline is not None or path.is_file())
+    found = split(problems, read_baseline(path) if use else set())
+    warnings = len(problems) - len(errors)
     if fmt == "json":
         click.echo(to_json({"rules": len(kb.rules), "errors": len(errors),
-                            "warnings": len(problems) - len(errors),
+                            "warnings": warnings, "known_warnings": found.known,
                             "problems": [p.model_dump() for p in problems]}), nl=False)
     else:
-        for problem in problems:
-            click.echo(problem.render())
-        click.echo(f"{len(kb.rules)} rules, {len(errors)} errors, "
-                   f"{len(problems) - len(errors)} warnings")
+        for problem in found.shown:
+            if not (quiet and problem.level == "warning"):
+                click.echo(problem.render())
+        counts = f"{len(kb.rules)} rules, {len(errors)} errors, {warnings} warnings"
+        if use:
+            counts += f" ({warnings - found.known} new, {found.known} known from {path.name}"
+            counts += f"; {found.stale} baseline entries no longer occur)" if found.stale \
+                else ")"
+        click.echo(counts)
     if errors:
         sys.exit(1)
 

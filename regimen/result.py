@@ -17,8 +17,8 @@ SCHEMA_VERSION = 1
 
 DISCLAIMER = (
     "regimen supports research and tumour-board discussion. It does not replace clinical "
-    "judgement: every option in this report comes from review articles, often from preclinical work or "
-    "other tumour types, and must be checked against the primary studies, the patient's "
+    "judgement: every option in this report comes from review articles, often from preclinical "
+    "work or other tumour types, and must be checked against the primary studies, the patient's "
     "condition and current guidelines before any treatment decision."
 )
 #: One line at the top of a text report; the full DISCLAIMER closes it.

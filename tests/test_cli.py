@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,67 @@ def test_name_like_profile_id_warns(runner: CliRunner, tmp_path: Path, command: 
     assert "warning: the profile id 'Müller, Hans' looks like a person's name" in result.output
     plain = runner.invoke(cli, [command, PROFILE])
     assert "looks like a person's name" not in plain.output
+
+
+def _warned_kb(mini_kb) -> Path:
+    """A small knowledge directory whose lint gives warnings (and errors: mechanisms that
+    no rule of this one-rule base derives)."""
+    root = mini_kb([{"id": "t.efflux", "stage": "mechanism",
+                     "when": [{"expression": {"gene": "ABCB1", "level": "high"}}],
+                     "then": {"mechanism": "drug-efflux", "confidence": "high"},
+                     "cite": {"source": "gi-resistance-2025", "refs": [], "where": "3.1.3"}}])
+    (root / "lint-baseline.txt").unlink(missing_ok=True)
+    return root
+
+
+def test_knowledge_lint_shipped_shows_no_known_warning(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["knowledge", "lint"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert not [x for x in lines if x.startswith("warning:")], "a new lint warning"
+    assert re.fullmatch(r"\d+ rules, 0 errors, (\d+) warnings \(0 new, \1 known from "
+                        r"lint-baseline\.txt\)", lines[-1]), lines[-1]
+
+
+def test_knowledge_lint_quiet_and_baseline(runner: CliRunner, mini_kb, tmp_path: Path) -> None:
+    root = _warned_kb(mini_kb)
+    every = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root)])
+    assert every.exit_code == 1, every.output
+    warnings = [x for x in every.output.splitlines() if x.startswith("warning:")]
+    errors = [x for x in every.output.splitlines() if x.startswith("error:")]
+    assert len(warnings) >= 2 and errors
+    assert "(" not in every.output.splitlines()[-1]  # no baseline in this directory
+
+    # --quiet: errors (never hidden) and the count line
+    quiet = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root), "--quiet"])
+    assert quiet.exit_code == 1
+    assert quiet.output.splitlines() == [*errors, every.output.splitlines()[-1]]
+
+    # a baseline with all warnings but the first: only that one is shown, as new
+    baseline = tmp_path / "baseline.txt"
+    baseline.write_text("# reviewed\n\n" + "\n".join(warnings[1:]) + "\n", encoding="utf-8")
+    partial = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root),
+                                  "--baseline", str(baseline)])
+    assert partial.exit_code == 1
+    assert [x for x in partial.output.splitlines() if x.startswith("error:")] == errors
+    assert [x for x in partial.output.splitlines() if x.startswith("warning:")] == warnings[:1]
+    assert f"(1 new, {len(warnings) - 1} known from baseline.txt)" in partial.output
+
+    # --update-baseline writes the directory's own baseline, used by default afterwards
+    update = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root),
+                                 "--update-baseline"])
+    assert update.exit_code == 1  # the errors remain: they are never baselined
+    assert "error:" not in (root / "lint-baseline.txt").read_text(encoding="utf-8")
+    written = (root / "lint-baseline.txt").read_text(encoding="utf-8")
+    assert sorted(x for x in written.splitlines() if x.startswith("warning:")) == \
+        sorted(warnings)
+    again = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root)])
+    assert not [x for x in again.output.splitlines() if x.startswith("warning:")]
+    assert f"(0 new, {len(warnings)} known from lint-baseline.txt)" in again.output
+    shown = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root), "--no-baseline"])
+    assert [x for x in shown.output.splitlines() if x.startswith("warning:")] == warnings
+
+    missing = runner.invoke(cli, ["knowledge", "lint", "--knowledge", str(root),
+                                  "--baseline", str(tmp_path / "nope.txt")])
+    assert missing.exit_code == 2
+    assert "lint baseline not found" in missing.output
