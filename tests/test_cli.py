@@ -328,3 +328,26 @@ def test_knowledge_lint_quiet_and_baseline(runner: CliRunner, mini_kb, tmp_path:
                                   "--baseline", str(tmp_path / "nope.txt")])
     assert missing.exit_code == 2
     assert "lint baseline not found" in missing.output
+
+
+@pytest.mark.parametrize(("shell", "marker"), [
+    ("bash", "complete -o nosort -F _regimen_completion regimen"),
+    ("zsh", "compdef _regimen_completion regimen"),
+    ("fish", "complete --no-files --command regimen"),
+])
+def test_shell_completion_script_is_produced(runner: CliRunner, shell: str, marker: str) -> None:
+    # the commands the README gives: _REGIMEN_COMPLETE=<shell>_source regimen
+    result = runner.invoke(cli, [], prog_name="regimen",
+                           env={"_REGIMEN_COMPLETE": f"{shell}_source"})
+    assert result.exit_code == 0, result.output
+    assert "_regimen_completion" in result.output
+    assert marker in result.output
+    assert f"_REGIMEN_COMPLETE={shell}_complete" in result.output
+
+
+def test_shell_completion_completes_subcommands(runner: CliRunner) -> None:
+    result = runner.invoke(cli, [], prog_name="regimen",
+                           env={"_REGIMEN_COMPLETE": "bash_complete",
+                                "COMP_WORDS": "regimen knowledge l", "COMP_CWORD": "2"})
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["plain,lint", "plain,list"]
