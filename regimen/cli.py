@@ -454,5 +454,9 @@ def main() -> None:
         sys.exit(_silence_stdout())
 
 
+from .cohort.command import batch  # noqa: E402
+
+cli.add_command(batch)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
