@@ -99,7 +99,7 @@ def multiplied(kb: KnowledgeBase, firing: int, silent: int = 0) -> KnowledgeBase
     return KnowledgeBase(
         root=kb.root, manifest=kb.manifest, sources=kb.sources, vocabulary=kb.vocabulary,
         agents=kb.agents, mechanisms=kb.mechanisms, rules=rules, rule_files=kb.rule_files,
-        exclusions=kb.exclusions, digest=kb.digest)
+        exclusions=kb.exclusions, digest=kb.digest, standard_as_of=kb.standard_as_of)
 
 
 # ---------------------------------------------------------------- engines

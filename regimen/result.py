@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from .models import Model
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``not_considered`` is a list of ``{item, reason}``; therapies carry ``regimens``."""
 
 DISCLAIMER = (
     "regimen supports research and tumour-board discussion. It does not replace clinical "
@@ -64,6 +65,10 @@ class Recommendation(Model):
     cautions: list[str]
     note: str | None
     rules: list[str]
+    tier: str = "investigational"  # standard, trial or investigational (see evaluate.rank)
+    escat: str | None = None  # ESCAT tier where it maps cleanly (see evaluate.rank)
+    setting: dict[str, str | None] | None = None  # standard options: line, prior therapy, ...
+    approvals: list[dict[str, Any]] = []  # standard options: region, agency, year, indication
 
 
 class Dropped(Model):
@@ -72,6 +77,7 @@ class Dropped(Model):
     agents: list[str]
     reason: str
     rules: list[str]
+    tier: str | None = None  # the option's tier (see evaluate.rank); None if not scored
 
 
 class AvoidOut(Model):
@@ -111,11 +117,15 @@ class KnowledgeInfo(Model):
     version: str
     digest: str
     rules: int
+    standard_as_of: dt.date | None = None
 
 
 class TherapySummary(Model):
     line: int
     agents: list[str]
+    regimens: list[str] = []
+    label: str = Field(default="", description=(
+        "regimens as 'FOLFOX (oxaliplatin + fluorouracil + leucovorin)', then the other agents"))
     start: dt.date | None
     end: dt.date | None
     response: str | None
@@ -179,8 +189,36 @@ class CtdnaSection(Model):
 
 
 class NotConsidered(Model):
-    genes: list[str]
-    agents: list[str]
+    """One profile item that no rule reads, and why (e.g. ``MDM2 amplification``:
+    ``rules read MDM2 expression``)."""
+
+    item: str
+    reason: str
+
+
+class SummaryOption(Model):
+    """One option as the summary lists it (the full entry is under recommendations)."""
+
+    rank: int
+    id: str
+    label: str
+    tier: str
+    escat: str | None
+    evidence_level: str
+    score: float
+
+
+class ReportSummary(Model):
+    """The one-screen summary every report opens with (after the patient header)."""
+
+    standard: list[SummaryOption]  # the top standard options (up to 3)
+    trial: SummaryOption | None  # the top trial-stage option
+    investigational: SummaryOption | None  # the top investigational option
+    standard_dropped: list[str]  # standard options considered and dropped, with the reason
+    avoid: list[str]
+    alerts: list[str]  # ctDNA events and cautions
+    tests: list[str]  # the first tests to order
+    standard_as_of: dt.date | None  # date of the standard-of-care layer
 
 
 class Result(Model):
@@ -189,6 +227,7 @@ class Result(Model):
     as_of: dt.date | None = None
     knowledge: KnowledgeInfo
     patient: PatientSummary
+    summary: ReportSummary
     mechanisms: list[MechanismOut]
     recommendations: list[Recommendation]
     dropped: list[Dropped]
@@ -196,7 +235,7 @@ class Result(Model):
     cautions: list[CautionOut]
     suggested_tests: list[TestOut]
     ctdna: CtdnaSection
-    not_considered: NotConsidered
+    not_considered: list[NotConsidered]
     trace: list[TraceEntry]
     disclaimer: str = Field(default=DISCLAIMER)
 

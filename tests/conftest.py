@@ -68,7 +68,7 @@ def mini_kb(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
         if root.exists():
             shutil.rmtree(root)
         shutil.copytree(knowledge_dir(), root,
-                        ignore=shutil.ignore_patterns("rules", "exclusions*"))
+                        ignore=shutil.ignore_patterns("rules", "exclusions*", "standard"))
         (root / "rules").mkdir()
         (root / "rules" / "test.yaml").write_text(
             yaml.dump({"rules": rules}, Dumper=NoAliasDumper, sort_keys=False), encoding="utf-8")

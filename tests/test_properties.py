@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from regimen import Recommender, load_knowledge
+from regimen.evaluate.rank import TIERS
 from regimen.knowledge import walk_conditions
 from regimen.render import render
 
@@ -58,6 +59,8 @@ def alterations(draw: Any) -> list[dict[str, Any]]:
             entry = {"gene": gene, "type": draw(st.sampled_from(ALT_TYPES))}
         if draw(st.booleans()):
             entry["vaf"] = draw(st.floats(0, 1))
+        if draw(st.integers(0, 4)) == 0:
+            entry["origin"] = "germline"
         out[gene] = entry
     return list(out.values())
 
@@ -115,6 +118,10 @@ def profiles(draw: Any) -> dict[str, Any]:
             "tme": draw(st.lists(st.sampled_from(sorted(VOCAB.tme)), max_size=4, unique=True)),
             "microbiome": draw(st.dictionaries(st.sampled_from(sorted(VOCAB.microbiome)),
                                                st.sampled_from(VOCAB.microbiome_levels))),
+            "afp": draw(st.one_of(st.none(), st.floats(0, 5000))),
+            "her2_ihc": draw(st.sampled_from([None, "0", "1+", "2+", "3+"])),
+            "her2_status": draw(st.sampled_from([None, "positive", "negative"])),
+            "cldn18_2": draw(st.sampled_from([None, "positive", "negative"])),
         },
         "therapies": draw(therapies()),
         "ctdna": draw(ctdna()),
@@ -180,12 +187,21 @@ def test_evaluation_invariants(profile: dict[str, Any]) -> None:
             assert agent in rule.then.option.rechallenge, (rec.id, agent)
             assert any(f"re-uses {agent}" in c for c in rec.cautions)
 
-    # rank follows score; score is the sum of its shown parts
-    scores = [r.score for r in result.recommendations]
-    assert scores == sorted(scores, reverse=True)
-    assert [r.rank for r in result.recommendations] == list(range(1, len(scores) + 1))
+    # rank follows tier, then score; score is the sum of its shown parts and never below zero
+    keys = [(TIERS.index(r.tier), -r.score) for r in result.recommendations]
+    assert keys == sorted(keys)
+    assert [r.rank for r in result.recommendations] == list(range(1, len(keys) + 1))
     for rec in result.recommendations:
         assert rec.score == sum(rec.score_breakdown.values())
+        assert rec.score >= 0, rec.id
+
+    # no investigational (or trial-stage) option is ever above an applicable standard one
+    tiers = [r.tier for r in result.recommendations]
+    if "standard" in tiers:
+        last_standard = max(i for i, t in enumerate(tiers) if t == "standard")
+        assert all(t == "standard" for t in tiers[:last_standard + 1]), tiers
+    assert [o.id for o in result.summary.standard] == [
+        r.id for r in result.recommendations if r.tier == "standard"][:3]
 
     # deterministic, and independent of the order of the input's lists
     text = result.to_json()

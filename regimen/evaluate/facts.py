@@ -17,7 +17,7 @@ from typing import Any
 
 from ..engine.base import FactRecord
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.conditions import BY_FACT
+from ..knowledge.conditions import BIOMARKER_NAMES, BY_FACT
 from ..profile import Profile
 from ..result import CtdnaEvent
 from .ctdna import detected_variants
@@ -30,16 +30,16 @@ def profile_facts(profile: Profile, kb: KnowledgeBase,
     """Translate a validated profile (and its ctDNA events) into facts."""
     vocab = kb.vocabulary
     code = profile.tumour.type
-    tumour_type = vocab.tumours[code]
+    tumour_type = vocab.tumour(code)
     yield fact("Tumour", code=code, lineage=vocab.lineage(code), organ=tumour_type.organ)
     for alt in profile.alterations:
         yield fact("Alteration", gene=alt.gene, change=alt.change, type=alt.type,
-                   origin="tissue", vaf=alt.vaf)
+                   origin="germline" if alt.origin == "germline" else "tissue", vaf=alt.vaf)
     for gene, change in detected_variants(profile.ctdna, profile.settings.ctdna):
         yield fact("Alteration", gene=gene, change=change, type="mutation", origin="ctdna",
                    vaf=None)
     markers = profile.biomarkers
-    for name in ("msi", "tmb", "pdl1_cps"):
+    for name in BIOMARKER_NAMES:
         value = getattr(markers, name)
         if value is not None:
             yield fact("Biomarker", name=name, value=value)

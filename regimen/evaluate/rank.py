@@ -23,10 +23,15 @@ cautions               -4 per caution that applies to the option's agents, and
                        blunts one of its reversal agents (not its backbone)
 =====================  =========================================================
 
-Ties break on (evidence level, tumour match, id). An option containing an agent
-that the same evaluation says to avoid is dropped, and so is one that re-uses
-an agent the tumour progressed on, unless the rule declares that re-use
-(``rechallenge``) together with a reversal agent.
+Options are ordered by tier first (standard, then trial, then investigational;
+see :func:`tier_of`), then by score; ties break on (evidence level, tumour
+match, id). So no investigational option is ever placed above an applicable
+standard one, whatever their scores. An option containing an agent that the
+same evaluation says to avoid is dropped, and so is one that re-uses an agent
+the tumour progressed on, unless the rule declares that re-use
+(``rechallenge``) together with a reversal agent; a standard option dropped
+that way says "standard option already given". An option whose score is below
+zero is not ranked: it is dropped with its score parts as the reason.
 """
 
 from __future__ import annotations
@@ -34,14 +39,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..knowledge.base import KnowledgeBase
+from ..knowledge.conditions import Condition
+from ..knowledge.language import OptionSpec, Rule
 from ..models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
 from ..profile import Profile
 from ..result import Dropped, Recommendation
 from .findings import Candidate, Findings, citations_of
 
 EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (50, 45, 38, 34, 30, 26, 14, 10, 6), strict=True))
-MATCH_LEVELS = ("exact", "same-organ", "gi-general", "pan-tumour", "other-gi", "non-gi")
-MATCH_POINTS = dict(zip(MATCH_LEVELS, (20, 12, 10, 8, 6, 2), strict=True))
+MATCH_LEVELS = ("exact", "tumour-agnostic", "same-organ", "gi-general", "pan-tumour", "other-gi",
+                "non-gi")
+# tumour-agnostic: a standard option approved for any solid tumour with the biomarker. It
+# applies to this tumour as approved (not an extrapolation) but ranks below an option
+# studied in this very tumour type.
+MATCH_POINTS = dict(zip(MATCH_LEVELS, (20, 16, 12, 10, 8, 6, 2), strict=True))
 CONFIDENCE_POINTS = dict(zip(CONFIDENCE_LEVELS, (10, 6, 3), strict=True))
 PER_MECHANISM = 4
 ORGANOID_POINTS = {"sensitive": 8, "intermediate": 0, "resistant": -12}
@@ -59,6 +70,7 @@ SCORE_PARTS = {
 
 MATCH_TEXT = {
     "exact": "same tumour type",
+    "tumour-agnostic": "tumour-agnostic approval (any solid tumour with the biomarker)",
     "same-organ": "same organ system",
     "gi-general": "GI tumours in general",
     "pan-tumour": "solid tumours across types",
@@ -68,18 +80,78 @@ MATCH_TEXT = {
 """Tumour-match level -> its words in reports."""
 
 
-def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) -> str:
-    """Best match of the patient's tumour against the tumours a study was done in."""
+TIERS = ("standard", "trial", "investigational")
+"""Evidence tiers, in ranking order.
+
+standard         an approved or guideline option for this setting (the standard-of-care
+                 layer, ``tier: standard``)
+trial            clinical data (approved elsewhere, any trial phase, clinical reports): a
+                 trial to look for; also standard-layer options marked ``tier: trial``
+investigational  preclinical (in vivo, in vitro) or mechanistic evidence only
+"""
+
+CLINICAL_EVIDENCE = ("approved", "phase-3", "phase-2", "phase-1-2", "phase-1", "clinical")
+
+
+def tier_of(spec: OptionSpec) -> str:
+    """The option's own tier (standard layer) or the one its evidence level implies."""
+    if spec.tier is not None:
+        return spec.tier
+    return "trial" if spec.evidence in CLINICAL_EVIDENCE else "investigational"
+
+
+# ESCAT (ESMO Scale for Clinical Actionability of molecular Targets; Mateo J et al., Ann Oncol
+# 2018;29(9):1895-1902, doi:10.1093/annonc/mdy263, PMID 30137196) grades alteration-drug
+# matches: I-A/I-B randomised/non-randomised prospective trials show benefit in this tumour
+# type, I-C benefit across tumour types (basket trials); II retrospective or response-only
+# data in this tumour type; III benefit in another tumour type; IV preclinical; V
+# co-targeting; X no evidence. The mapping below is used only where it is clean:
+#   standard tier, biomarker-selected, studied in this tumour type  -> "I" (tier I; whether
+#       the pivotal trial was randomised, A, or not, B, is not recorded, so no letter)
+#   standard tier, biomarker-selected, tumour-agnostic approval     -> "I-C"
+#   everything else -> None: review options are triggered by mechanisms rather than by a
+#   single alteration-drug match, and options without a molecular selection (chemotherapy,
+#   later-line multikinase inhibitors) are outside ESCAT's scope.
+ESCAT_BIOMARKERS = ("msi", "tmb")
+"""Biomarker conditions that select on a genomic alteration (ESCAT grades those)."""
+
+
+def _molecular(conditions: list[Condition]) -> bool:
+    """Whether a rule's positive conditions select on a genomic alteration."""
+    for cond in conditions:
+        if cond.alteration is not None:
+            return True
+        if cond.biomarker is not None and cond.biomarker.name in ESCAT_BIOMARKERS:
+            return True
+        if cond.any is not None and _molecular(list(cond.any.root)):
+            return True
+    return False
+
+
+def escat_of(rule: Rule, tier: str, match: str) -> str | None:
+    """The ESCAT tier of an option where it maps cleanly (see the table above), else None."""
+    if tier != "standard" or not _molecular(list(rule.when)):
+        return None
+    return {"exact": "I", "tumour-agnostic": "I-C"}.get(match)
+
+
+def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str], *,
+                 agnostic: bool = False) -> str:
+    """Best match of the patient's tumour against the tumours a study was done in.
+
+    ``agnostic``: the option is a tumour-agnostic approval, so ``SOLID`` matches any solid
+    tumour as approved ("tumour-agnostic") rather than as an extrapolation ("pan-tumour").
+    """
     vocab = kb.vocabulary
     patient_lineage = vocab.lineage(patient_code)
-    patient = vocab.tumours[patient_code]
+    patient = vocab.tumour(patient_code)
     best = len(MATCH_LEVELS) - 1
     for code in studied_in:
-        studied = vocab.tumours[code]
+        studied = vocab.tumour(code)
         if code == "GI":
             level = "gi-general" if patient.gi else "non-gi"
         elif code == "SOLID":
-            level = "pan-tumour"
+            level = "tumour-agnostic" if agnostic else "pan-tumour"
         elif code in patient_lineage or patient_code in vocab.lineage(code):
             level = "exact"
         elif studied.organ == patient.organ:
@@ -93,9 +165,9 @@ def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) ->
 
 
 def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str | None:
-    if match == "exact":
+    if match in ("exact", "tumour-agnostic"):
         return None
-    names = ", ".join(kb.vocabulary.tumours[c].name for c in studied_in)
+    names = ", ".join(kb.vocabulary.tumour(c).name for c in studied_in)
     if match == "gi-general":
         return f"reported for {names}, not for this tumour type specifically"
     if match == "pan-tumour":
@@ -127,36 +199,84 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
         spec = rule.then.option
         assert spec is not None
         agents = list(spec.agents)
+        given = _already_given(kb, profile, spec)
+        if given is not None:
+            dropped.append(Dropped(id=cand.id, label=spec.label, agents=agents,
+                                   rules=cand.rules, reason=given, tier=tier_of(spec)))
+            continue
         avoided_here = sorted(a for a in agents if blocked(a))
         if avoided_here:
             dropped.append(Dropped(
                 id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
                 reason=f"contains {', '.join(avoided_here)}, which this evaluation says to avoid",
+                tier=tier_of(spec),
             ))
             continue
         failed = sorted(a for a in agents if kb.active_ingredient(a) in progressed
                         and a not in spec.rechallenge)
         if failed:
+            reason = f"the tumour progressed on {', '.join(failed)}"
+            if tier_of(spec) == "standard":
+                reason = f"standard option already given: {reason}"
             dropped.append(Dropped(
-                id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
-                reason=f"the tumour progressed on {', '.join(failed)}",
+                id=cand.id, label=spec.label, agents=agents, rules=cand.rules, reason=reason,
+                tier=tier_of(spec),
             ))
             continue
-        recs.append(_score(kb, profile, cand, findings, organoid, active, progressed,
-                           caution_members))
-    recs.sort(key=lambda r: (-r.score, EVIDENCE_LEVELS.index(r.evidence_level),
-                             MATCH_LEVELS.index(r.tumour_match), r.id))
+        rec = _score(kb, profile, cand, findings, organoid, active, progressed,
+                     caution_members)
+        if rec.score < 0:
+            parts = ", ".join(f"{SCORE_PARTS[k]} {v:+g}" for k, v in rec.score_breakdown.items()
+                              if v)
+            dropped.append(Dropped(
+                id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
+                reason=f"score below zero: {rec.score:g} ({parts})", tier=rec.tier,
+            ))
+            continue
+        recs.append(rec)
+    recs.sort(key=rank_key)
     ranked = [r.model_copy(update={"rank": i}) for i, r in enumerate(recs, start=1)]
     return ranked, sorted(dropped, key=lambda d: d.id)
+
+
+def _already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str | None:
+    """Why a standard option is not offered again (its ``not_after``), or None."""
+    if not spec.not_after:
+        return None
+    members = kb.expand(spec.not_after)
+    received: dict[str, bool] = {}  # agent -> the tumour progressed on it
+    for therapy in profile.therapies:
+        for agent in therapy.agents:
+            if agent in members or any(c in members for c in kb.classes_of(agent)):
+                received[agent] = received.get(agent, False) or therapy.progressed
+    if not received:
+        return None
+    if set(received) <= set(spec.agents):
+        head = f"{tier_of(spec)} option already given"
+    else:  # another agent of a class the option is not offered after
+        head = f"{tier_of(spec)} option not offered after {', '.join(spec.not_after)}"
+    progressed = sorted(a for a, p in received.items() if p)
+    if progressed:
+        return f"{head}: the tumour progressed on {', '.join(progressed)}"
+    return f"{head}: {', '.join(sorted(received))} already received (no progression recorded)"
+
+
+def rank_key(rec: Recommendation) -> tuple[int, float, int, int, str]:
+    """Tier first (standard, trial, investigational), then score, evidence, match, id."""
+    return (TIERS.index(rec.tier), -rec.score, EVIDENCE_LEVELS.index(rec.evidence_level),
+            MATCH_LEVELS.index(rec.tumour_match), rec.id)
 
 
 def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
            organoid: Mapping[str, str], active: set[str], progressed: set[str],
            caution_members: Mapping[str, set[str]]) -> Recommendation:
-    spec = kb.rules_by_id[cand.rules[0]].then.option
+    rule = kb.rules_by_id[cand.rules[0]]
+    spec = rule.then.option
     assert spec is not None
     agents = list(spec.agents)
-    match = tumour_match(kb, profile.tumour.type, spec.studied_in)
+    tier = tier_of(spec)
+    match = tumour_match(kb, profile.tumour.type, spec.studied_in,
+                         agnostic=spec.tier is not None)
     confidence = min(cand.confidences, key=CONFIDENCE_LEVELS.index) if cand.confidences \
         else "moderate"
 
@@ -177,8 +297,12 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
         base = kb.active_ingredient(agent)
         if base in progressed:
             same = agent if base == agent else f"{agent} ({base})"
-            cautions.append(f"re-uses {same}, on which the tumour progressed, together with "
-                            "the reversal agent it was studied with")
+            if spec.tier is not None:  # a standard option whose approved setting re-uses it
+                cautions.append(f"re-uses {same}, on which the tumour progressed, as the "
+                                "approved setting allows")
+            else:
+                cautions.append(f"re-uses {same}, on which the tumour progressed, together "
+                                "with the reversal agent it was studied with")
         if organoid.get(base) == "resistant":
             cautions.append(f"patient-derived organoid resistant to {base}")
 
@@ -202,10 +326,12 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
         rank=0, id=cand.id, label=spec.label, agents=agents, backbone=list(spec.backbone),
         named_agent=named, strategy=spec.strategy, evidence_level=spec.evidence,
         studied_in=list(spec.studied_in), tumour_match=match,
-        extrapolated=match != "exact",
+        extrapolated=match not in ("exact", "tumour-agnostic"),
         extrapolation=_extrapolation(kb, match, spec.studied_in),
         response_rate=spec.response_rate, score=sum(breakdown.values()),
         score_breakdown=breakdown, addresses=sorted(cand.addresses),
         citations=citations_of(kb, cand.rules), cautions=sorted(cautions), note=note,
-        rules=cand.rules,
+        rules=cand.rules, tier=tier, escat=escat_of(rule, tier, match),
+        setting=spec.setting.model_dump() if spec.setting is not None else None,
+        approvals=[a.model_dump() for a in spec.approvals],
     )

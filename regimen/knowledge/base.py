@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from .conditions import walk_conditions
@@ -25,6 +26,7 @@ class KnowledgeBase:
         rule_files: dict[str, str],
         exclusions: list[Exclusion],
         digest: str,
+        standard_as_of: dt.date | None = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
@@ -36,6 +38,7 @@ class KnowledgeBase:
         self.rule_files = rule_files
         self.exclusions = exclusions
         self.digest = digest
+        self.standard_as_of = standard_as_of
         self.rules_by_id = {rule.id: rule for rule in rules}
         self._used_genes: set[str] | None = None
         self._used_agents: set[str] | None = None

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import Field, RootModel, field_validator, model_validator
 
+from ..errors import VocabularyError
 from ..models import Model
+from .notation import parse_change
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -115,6 +117,33 @@ REQUIRED: tuple[str, ...] = ("describe", "check", "witness", "genes", "agents")
 """Methods every kind defines itself; kinds with a ``fact`` also define ``describe_fact``."""
 
 
+def _canonical_changes(changes: list[str] | None, genes: list[str] | None) -> list[str] | None:
+    """A rule's ``change`` values in the profile's canonical spelling (``p.Gly12Cys`` ->
+    ``G12C``), so rules and profiles match; a value that does not parse is kept as written
+    and refused by :func:`_bad_changes` (lint)."""
+    if not changes:
+        return changes
+    gene = genes[0] if genes and len(genes) == 1 else None
+    out: list[str] = []
+    for change in changes:
+        try:
+            out.append(parse_change(change, gene).text)
+        except VocabularyError:
+            out.append(change)
+    return out
+
+
+def _bad_changes(changes: list[str] | None, genes: list[str] | None) -> list[str]:
+    gene = genes[0] if genes and len(genes) == 1 else None
+    bad: list[str] = []
+    for change in changes or ():
+        try:
+            parse_change(change, gene)
+        except VocabularyError:
+            bad.append(change)
+    return bad
+
+
 # --------------------------------------------------------------------------- kinds
 class TumourCond(Model, ConditionKind):
     kind: ClassVar[str] = "tumour"
@@ -132,7 +161,8 @@ class TumourCond(Model, ConditionKind):
         return f"tumour {_alts(self.codes)}"
 
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
-        return [], [("tumour type", _unknown(self.codes, set(kb.vocabulary.tumours)))]
+        vocab = kb.vocabulary
+        return [], [("tumour type", [c for c in self.codes if not vocab.is_tumour_code(c)])]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
         profile.setdefault("tumour", {"type": builder.patient_code(self.codes[0])})
@@ -154,20 +184,30 @@ class AlterationCond(Model, ConditionKind):
     gene: StrList
     change: StrList | None = None
     type: StrList | None = None
-    origin: Literal["tissue", "ctdna", "any"] = "any"
+    # tissue: a tumour (or germline) alteration reported by the profile; ctdna: a variant
+    # detected in plasma; germline: an alteration the profile marks germline; any: all three.
+    origin: Literal["tissue", "ctdna", "germline", "any"] = "any"
 
     _lists = field_validator("gene", "change", "type", mode="before")(_listify)
+
+    @model_validator(mode="after")
+    def _canonical(self) -> AlterationCond:
+        object.__setattr__(self, "change", _canonical_changes(self.change, self.gene))
+        return self
 
     def describe(self) -> str:
         what = _alts(self.change) if self.change else (_alts(self.type) if self.type
                                                       else "altered")
-        where = {"tissue": " (tissue)", "ctdna": " (ctDNA)"}.get(self.origin, "")
+        where = {"tissue": " (tissue)", "ctdna": " (ctDNA)",
+                 "germline": " (germline)"}.get(self.origin, "")
         return f"{_alts(self.gene)} {'tested' if what == 'any' else what}{where}"
 
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
         vocab = kb.vocabulary
         return [], [("gene", _unknown(self.gene, set(vocab.genes))),
-                    ("alteration type", _unknown(self.type, (*vocab.alteration_types, "any")))]
+                    ("alteration type", _unknown(self.type, (*vocab.alteration_types, "any"))),
+                    ("variant notation (see regimen/knowledge/notation.py)",
+                     _bad_changes(self.change, self.gene))]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
         entry: dict[str, Any] = {"gene": self.gene[0]}
@@ -180,6 +220,8 @@ class AlterationCond(Model, ConditionKind):
         if self.origin == "ctdna":
             builder.ctdna_variant(profile, self.gene[0], self.change[0] if self.change else None)
         else:
+            if self.origin == "germline":
+                entry["origin"] = "germline"
             profile.setdefault("alterations", []).append(entry)
 
     def genes(self) -> set[str]:
@@ -192,7 +234,7 @@ class AlterationCond(Model, ConditionKind):
     def describe_fact(d: Mapping[str, Any]) -> str:
         what = d["change"] or d["type"]
         extra = d["type"] if d["change"] and d["type"] != "mutation" else None
-        origin = "ctDNA" if d["origin"] == "ctdna" else "tissue"
+        origin = {"ctdna": "ctDNA", "germline": "germline"}.get(d["origin"], "tissue")
         return f"alteration {d['gene']} {what}" + (f" ({extra})" if extra else "") + f" [{origin}]"
 
 
@@ -227,6 +269,16 @@ class ExpressionCond(Model, ConditionKind):
         return f"expression {d['gene']} {d['level']}"
 
 
+BIOMARKER_NAMES = ("msi", "tmb", "pdl1_cps", "afp", "her2_ihc", "her2_status", "cldn18_2")
+"""Profile biomarkers a condition may test (the fields of ``Profile.biomarkers``)."""
+
+CATEGORICAL_BIOMARKERS: dict[str, tuple[str, ...]] = {
+    "her2_ihc": ("0", "1+", "2+", "3+"),
+    "her2_status": ("positive", "negative"),
+    "cldn18_2": ("positive", "negative"),
+}
+"""Biomarkers with a fixed set of values (``msi`` takes the vocabulary's MSI values)."""
+
 BIOMARKER_TESTS: tuple[tuple[str, str], ...] = (
     ("eq", "="), ("isin", "in"), ("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 
@@ -234,7 +286,7 @@ BIOMARKER_TESTS: tuple[tuple[str, str], ...] = (
 class BiomarkerCond(Model, ConditionKind):
     kind: ClassVar[str] = "biomarker"
     fact: ClassVar[str | None] = "Biomarker"
-    name: Literal["msi", "tmb", "pdl1_cps"]
+    name: Literal[BIOMARKER_NAMES]  # type: ignore[valid-type]
     eq: str | None = None
     isin: StrList | None = Field(default=None, alias="in")
     ge: float | None = None
@@ -266,10 +318,16 @@ class BiomarkerCond(Model, ConditionKind):
         return f"{self.name} {sign} {shown}"
 
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
-        if self.name != "msi":
-            return [], []
         values = [self.eq] if self.eq else (self.isin or [])
-        return [], [("MSI value", _unknown(values, kb.vocabulary.msi_values))]
+        if self.name == "msi":
+            return [], [("MSI value", _unknown(values, kb.vocabulary.msi_values))]
+        allowed = CATEGORICAL_BIOMARKERS.get(self.name)
+        if allowed is None:
+            return ([f"biomarker {self.name} is a number: test it with ge, gt, le or lt"]
+                    if values else []), []
+        errors = [] if values else [f"biomarker {self.name} takes a value: test it with eq "
+                                    "or in"]
+        return errors, [(f"{self.name} value", _unknown(values, allowed))]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
         value: Any
@@ -425,6 +483,11 @@ class CtdnaCond(Model, ConditionKind):
         "event", "gene", "change", "during_agent", "during_class", mode="before"
     )(_listify)
 
+    @model_validator(mode="after")
+    def _canonical(self) -> CtdnaCond:
+        object.__setattr__(self, "change", _canonical_changes(self.change, self.gene))
+        return self
+
     def describe(self) -> str:
         subject = " ".join(x for x in (_alts(self.gene), _alts(self.change)) if x)
         during = _alts(self.during_agent) or _alts(self.during_class)
@@ -435,6 +498,8 @@ class CtdnaCond(Model, ConditionKind):
         agents = set(kb.agents)
         return [], [("ctDNA event", _unknown(self.event, CTDNA_EVENTS)),
                     ("gene", _unknown(self.gene, set(kb.vocabulary.genes))),
+                    ("variant notation (see regimen/knowledge/notation.py)",
+                     _bad_changes(self.change, self.gene)),
                     ("agent", _unknown(self.during_agent, agents)),
                     ("agent class", _unknown(self.during_class, agents))]
 

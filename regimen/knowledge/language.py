@@ -34,16 +34,46 @@ class Table(Model):
     rows: list[TableRow]
 
 
+SOURCE_KINDS = ("review", "trial", "approval", "guideline")
+"""A review (the mechanism layer, cited by section and reference number) or a pivotal trial,
+regulatory approval or guideline (the standard-of-care layer, cited by name)."""
+
+APPROVAL_REGIONS = ("US", "EU", "UK", "JP", "CN", "CA", "AU", "CH", "KR")
+"""Regions an approval may name (ISO 3166 codes; EU for the European Union)."""
+
+
 class Source(Model):
     key: str
+    kind: Literal[SOURCE_KINDS] = "review"  # type: ignore[valid-type]
     title: str
     citation: str
-    seed_file: str
-    has_reference_list: bool
-    max_ref: int = Field(ge=1)
+    seed_file: str | None = None
+    has_reference_list: bool = False
+    max_ref: int | None = Field(default=None, ge=1)
     references: dict[int, str] = {}
     sections: list[Section] = []
     tables: list[Table] = []
+    nct: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    unverified: StrList = []
+    verified: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Source:
+        if self.kind == "review":
+            if self.seed_file is None or self.max_ref is None:
+                raise ValueError(f"source {self.key!r}: a review needs 'seed_file' and "
+                                 "'max_ref'")
+        elif self.seed_file is not None or self.max_ref is not None or self.sections \
+                or self.tables:
+            raise ValueError(f"source {self.key!r}: a {self.kind} source has no seed_file, "
+                             "max_ref, sections or tables (cite it by name)")
+        return self
+
+    @property
+    def is_review(self) -> bool:
+        return self.kind == "review"
 
     def locator_ids(self) -> set[str]:
         ids = {s.id for s in self.sections}
@@ -95,6 +125,21 @@ class Mechanism(Model):
 
 
 # --------------------------------------------------------------------------- rule outcomes
+class Setting(Model):
+    """Where a standard option applies, as the trial or label states it (free text)."""
+
+    line: str | None = None
+    prior_therapy: str | None = None
+    biomarker: str | None = None
+
+
+class Approval(Model):
+    region: str
+    agency: str
+    year: int | None = Field(default=None, ge=1950, le=2100)
+    indication: str
+
+
 class OptionSpec(Model):
     id: str | None = None
     label: str
@@ -106,6 +151,13 @@ class OptionSpec(Model):
     response_rate: str | None = None
     rechallenge: StrList = []
     note: str | None = None
+    # Standard-of-care options only (review options take their tier from their evidence).
+    tier: Literal["standard", "trial"] | None = None
+    # Agents or classes after which the option is not offered again; a patient who received
+    # one sees the option under "considered and dropped" ("standard option already given").
+    not_after: StrList = []
+    setting: Setting | None = None
+    approvals: list[Approval] = []
 
 
 class AvoidSpec(Model):
@@ -144,6 +196,8 @@ class Rule(Model):
     when: list[Condition] = Field(min_length=1)
     then: Then
     cite: list[Citation] = Field(min_length=1)
+    # What was checked and where (required for rules citing trials, approvals or guidelines).
+    verified: str | None = None
 
     @field_validator("cite", mode="before")
     @classmethod

@@ -2,7 +2,9 @@
 
 Files under ``knowledge/``: ``manifest.yaml``, ``sources.yaml``,
 ``vocabulary.yaml`` (and ``vocabulary/*.yaml``), ``agents.yaml``,
-``mechanisms.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
+``mechanisms.yaml``, ``regimens.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``; the
+standard-of-care layer in ``standard/``: ``standard/sources.yaml`` (trials and approvals,
+with the layer's ``as_of`` date) and ``standard/*.yaml`` (rules). Every file is
 validated with ``extra="forbid"``; a broken file is reported with its path, the
 rule id and the field. Cross-reference checks live in :mod:`regimen.tools.lint`.
 
@@ -13,6 +15,7 @@ built it; a changed file changes the key, so the cache is never stale.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +29,7 @@ from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .regimens import load_regimens
 from .vocabulary import TumourType, Vocabulary
 
 StrList = list[str]
@@ -72,10 +76,14 @@ def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
 def knowledge_files(root: Path) -> list[Path]:
     """Every file the knowledge base is read from, in reading (and digest) order."""
     rules_dir = root / "rules"
+    standard_dir = root / "standard"
     exclusions = [p for p in _split_files(root, "exclusions") if p.is_file()]
+    regimens = [root / "regimens.yaml"] if (root / "regimens.yaml").is_file() else []
+    standard = sorted(standard_dir.glob("*.yaml")) if standard_dir.is_dir() else []
     return [root / "manifest.yaml", root / "sources.yaml", *_split_files(root, "agents"),
-            *_split_files(root, "mechanisms"), *_split_files(root, "vocabulary"),
-            *(sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []), *exclusions]
+            *_split_files(root, "mechanisms"), *_split_files(root, "vocabulary"), *regimens,
+            *(sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []), *exclusions,
+            *standard]
 
 
 def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
@@ -125,16 +133,14 @@ def _load(root: Path, digest: str) -> KnowledgeBase:
     except ValidationError as exc:
         raise validation_error(exc, manifest_doc, KnowledgeError) from None
 
-    sources_doc = read(root / "sources.yaml")
     sources: dict[str, Source] = {}
-    for i, item in enumerate(_expect_list(sources_doc, "sources")):
-        try:
-            source = Source.model_validate(item)
-        except ValidationError as exc:
-            raise validation_error(exc, sources_doc, KnowledgeError, base=("sources", i)) from None
-        if source.key in sources:
-            raise KnowledgeError(f"duplicate source key {source.key!r}", source=sources_doc.source)
-        sources[source.key] = source
+    _load_sources(read(root / "sources.yaml"), sources)
+    standard_dir = root / "standard"
+    standard_as_of: dt.date | None = None
+    if (standard_dir / "sources.yaml").is_file():
+        standard_doc = read(standard_dir / "sources.yaml")
+        _load_sources(standard_doc, sources)
+        standard_as_of = _as_of(standard_doc)
 
     agents = _load_entries([read(p) for p in _split_files(root, "agents")], "agents", Agent)
     mechanisms = _load_entries([read(p) for p in _split_files(root, "mechanisms")],
@@ -143,11 +149,15 @@ def _load(root: Path, digest: str) -> KnowledgeBase:
     vocabulary = _load_vocabulary(
         [read(p) for p in _split_files(root, "vocabulary")], agents
     )
+    if (root / "regimens.yaml").is_file():
+        vocabulary.regimens = load_regimens(root / "regimens.yaml")
 
     rules: list[Rule] = []
     rule_files: dict[str, str] = {}
     rules_dir = root / "rules"
     rule_paths = sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
+    if standard_dir.is_dir():
+        rule_paths += [p for p in sorted(standard_dir.glob("*.yaml")) if p.name != "sources.yaml"]
     for path in rule_paths:
         doc = read(path)
         items = doc.data.get("rules") if isinstance(doc.data, dict) else doc.data
@@ -168,7 +178,9 @@ def _load(root: Path, digest: str) -> KnowledgeBase:
                     f"duplicate rule id {rule.id!r} (also in {rule_files[rule.id]})",
                     source=doc.source, line=doc.line_of(base),
                 )
-            rule_files[rule.id] = path.name
+            # rules/ files by name (as before), standard/ files with their folder
+            rule_files[rule.id] = (path.name if path.parent == rules_dir
+                                   else path.relative_to(root).as_posix())
             rules.append(rule)
 
     exclusions: list[Exclusion] = []
@@ -194,7 +206,32 @@ def _load(root: Path, digest: str) -> KnowledgeBase:
         rule_files=rule_files,
         exclusions=exclusions,
         digest=digest,
+        standard_as_of=standard_as_of,
     )
+
+
+def _load_sources(doc: Document, sources: dict[str, Source]) -> None:
+    for i, item in enumerate(_expect_list(doc, "sources")):
+        try:
+            source = Source.model_validate(item)
+        except ValidationError as exc:
+            raise validation_error(exc, doc, KnowledgeError, base=("sources", i)) from None
+        if source.key in sources:
+            raise KnowledgeError(f"duplicate source key {source.key!r}", source=doc.source,
+                                 line=doc.line_of(("sources", i)))
+        sources[source.key] = source
+
+
+def _as_of(doc: Document) -> dt.date:
+    raw = doc.data.get("as_of") if isinstance(doc.data, dict) else None
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise KnowledgeError(f"'as_of' must be a date (YYYY-MM-DD), got {raw!r}",
+                             source=doc.source,
+                             hint="give the date the standard layer was last checked") from None
 
 
 class _TumourEntry(Model):

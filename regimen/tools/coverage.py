@@ -2,7 +2,9 @@
 
 A section counts as encoded when a rule cites it or one of its subsections; a
 table row only when a rule cites that row ("Table 2 row 7"). Items left out on
-purpose are listed in ``knowledge/exclusions.yaml`` with the reason.
+purpose are listed in ``knowledge/exclusions.yaml`` with the reason. A trial, approval
+or guideline source (the standard-of-care layer) is one item of kind ``trial`` (or
+``approval``, ``guideline``), encoded when any rule cites it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from ..models import Model
 
 class CoverageItem(Model):
     where: str
-    kind: str  # "section" or "table row"
+    kind: str  # "section", "table row", or the source kind: "trial", "approval", "guideline"
     title: str
     rules: list[str]
     excluded: str | None
@@ -56,6 +58,11 @@ def coverage(kb: KnowledgeBase) -> CoverageReport:
     for key in sorted(kb.sources):
         source = kb.sources[key]
         items: list[CoverageItem] = []
+        if not source.is_review:
+            rules_citing = {r for (src, _), ids in cited.items() if src == key for r in ids}
+            items.append(CoverageItem(where=source.kind, kind=source.kind, title=source.title,
+                                      rules=sorted(rules_citing),
+                                      excluded=excluded.get((key, source.kind))))
         for section in source.sections:
             rules: set[str] = set()
             for (src, locator), ids in cited.items():

@@ -9,12 +9,13 @@ what another rule avoids under the same conditions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..knowledge.base import KnowledgeBase
 from ..knowledge.conditions import Condition, walk_conditions
-from ..knowledge.language import Citation, Rule
+from ..knowledge.language import APPROVAL_REGIONS, Citation, Rule
 from ..models import Model
 
 
@@ -38,7 +39,8 @@ class _Ctx:
     kb: KnowledgeBase
 
     def file_of(self, rule: Rule) -> str:
-        return f"rules/{self.kb.rule_files[rule.id]}"
+        name = self.kb.rule_files[rule.id]
+        return name if "/" in name else f"rules/{name}"
 
 
 def lint(kb: KnowledgeBase, *, fire: bool = True,
@@ -66,9 +68,28 @@ def lint(kb: KnowledgeBase, *, fire: bool = True,
     return sorted(problems, key=lambda p: (p.level != "error", p.file, p.rule or "", p.message))
 
 
+IDENTIFIER_FORMATS = {
+    "nct": (re.compile(r"^NCT\d{8}$"), "NCT followed by 8 digits"),
+    "doi": (re.compile(r"^10\.\d{4,9}/\S+$"), "10.<registrant>/<suffix>"),
+    "pmid": (re.compile(r"^[1-9]\d{0,8}$"), "digits only"),
+}
+"""Identifier -> (pattern, what it should look like)."""
+
+
 def _check_sources(kb: KnowledgeBase) -> Iterator[Problem]:
     for source in kb.sources.values():
-        if source.has_reference_list:
+        file = "sources.yaml" if source.is_review else "standard/sources.yaml"
+        for field, (pattern, shape) in IDENTIFIER_FORMATS.items():
+            value = getattr(source, field)
+            if value is not None and not pattern.match(value):
+                yield Problem(level="error", file=file, rule=None,
+                              message=f"{source.key}: {field} {value!r} is malformed "
+                                      f"(expected {shape})")
+        if not source.is_review and not source.verified:
+            yield Problem(level="error", file=file, rule=None,
+                          message=f"{source.key}: a {source.kind} source needs 'verified' "
+                                  "(what was checked and where)")
+        if source.has_reference_list and source.max_ref is not None:
             missing = [n for n in range(1, source.max_ref + 1) if n not in source.references]
             if missing:
                 yield Problem(level="error", file="sources.yaml", rule=None,
@@ -103,6 +124,14 @@ def _check_citation(ctx: _Ctx, rule: Rule, cite: Citation) -> Iterator[Problem]:
                       message=f"cites unknown source {cite.source!r} "
                               f"(known: {', '.join(sorted(kb.sources))})")
         return
+    if not source.is_review:
+        # Trials, approvals and guidelines are cited by name: no reference numbers, free `where`.
+        if cite.refs:
+            yield Problem(level="error", file=file, rule=rule.id,
+                          message=f"cites {cite.source} with reference numbers; a "
+                                  f"{source.kind} source has none")
+        return
+    assert source.max_ref is not None
     for ref in cite.refs:
         if ref < 1 or ref > source.max_ref or (
                 source.has_reference_list and ref not in source.references):
@@ -143,6 +172,11 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
     def err(message: str) -> Problem:
         return Problem(level="error", file=file, rule=rule.id, message=message)
 
+    cites_standard = any(c.source in kb.sources and not kb.sources[c.source].is_review
+                         for c in rule.cite)
+    if (cites_standard or ctx.file_of(rule).startswith("standard/")) and not rule.verified:
+        yield err("a rule citing a trial, approval or guideline needs 'verified' (what was "
+                  "checked and where)")
     if then.mechanism is not None and then.mechanism not in kb.mechanisms:
         yield err(f"derives unknown mechanism {then.mechanism!r} (add it to mechanisms.yaml)")
     bad = _unknown(then.blunts, agents)
@@ -151,7 +185,8 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
     if then.option is not None:
         spec = then.option
         for what, values in (("agent", spec.agents), ("backbone agent", spec.backbone),
-                             ("rechallenge agent", spec.rechallenge)):
+                             ("rechallenge agent", spec.rechallenge),
+                             ("not_after agent or class", spec.not_after)):
             bad = _unknown(values, agents)
             if bad:
                 yield err(f"option names unknown {what}: {', '.join(bad)}")
@@ -159,9 +194,19 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
             yield err("option backbone agents must also be listed in agents")
         if not set(spec.rechallenge) <= set(spec.agents):
             yield err("option rechallenge agents must also be listed in agents")
-        bad = _unknown(spec.studied_in, set(kb.vocabulary.tumours))
+        bad = [c for c in spec.studied_in if not kb.vocabulary.is_tumour_code(c)]
         if bad:
             yield err(f"option studied_in has unknown tumour codes: {', '.join(bad)}")
+        bad = _unknown([a.region for a in spec.approvals], APPROVAL_REGIONS)
+        if bad:
+            yield err(f"approval region {', '.join(bad)} is not one of "
+                      f"{', '.join(APPROVAL_REGIONS)}")
+        if cites_standard and spec.tier is None:
+            yield err("a standard-of-care option needs 'tier' (standard or trial)")
+        if not cites_standard and (spec.tier or spec.approvals or spec.setting
+                                   or spec.not_after):
+            yield err("only options citing a trial, approval or guideline give tier, setting "
+                      "approvals or not_after (review options take their tier from their evidence)")
     if then.avoid is not None:
         bad = _unknown(then.avoid.agents, agents)
         if bad:

@@ -42,12 +42,19 @@ class WitnessBuilder:
         profile: dict[str, Any] = {"id": f"fixture-{rule.id}"}
         self._add_all(profile, rule.when, depth=0)
         if "tumour" not in profile:
-            code = "COADREAD"
+            vocab = self.kb.vocabulary
+            # a tumour-agnostic rule may exclude tumour types (`not: {tumour: ...}`)
+            banned = {c for cond in rule.when if cond.negate is not None
+                      and cond.negate.root.tumour is not None
+                      for c in cond.negate.root.tumour.codes}
+            candidates = ["COADREAD", "STAD", "PAAD", "LIHC", "ESCA"]
             if rule.then.option is not None:
                 studied = [c for c in rule.then.option.studied_in
-                           if self.kb.vocabulary.tumours[c].gi and c != "GI"]
-                code = studied[0] if studied else code
-            profile["tumour"] = {"type": code}
+                           if vocab.tumour(c).gi and c != "GI"]
+                candidates = studied + candidates
+            allowed = [c for c in candidates if vocab.is_tumour_code(c)
+                       and not banned & set(vocab.lineage(c))]
+            profile["tumour"] = {"type": (allowed or candidates)[0]}
         return profile
 
     def _add_all(self, profile: dict[str, Any], conditions: list[Condition], depth: int) -> None:
@@ -57,7 +64,7 @@ class WitnessBuilder:
     def patient_code(self, code: str) -> str:
         """A code a patient can have: the code itself, or its first specific descendant."""
         vocab = self.kb.vocabulary
-        if vocab.tumours[code].parent is not None:
+        if vocab.tumour(code).parent is not None:
             return code
         below = sorted(c for c, t in vocab.tumours.items()
                        if t.parent is not None and code in vocab.lineage(c))

@@ -120,7 +120,9 @@ def _alteration(spec: AlterationCond, _: Compile) -> Any:
         fields["type"] = one_of(spec.type)
     else:
         fields["type"] = not_one_of(["wild-type"])
-    if spec.origin != "any":
+    if spec.origin == "tissue":  # a germline variant is reported from tissue or blood alike
+        fields["origin"] = one_of(["tissue", "germline"])
+    elif spec.origin != "any":
         fields["origin"] = L(spec.origin)
     return fact_class("Alteration")(**fields)
 
