@@ -2,8 +2,9 @@
 
 Exit codes: 0 success; 2 bad input or usage (the message names the file,
 field, line or value and the fix); 1 an internal fault or, for
-``knowledge lint``, a knowledge base with errors. Each error class owns its
-exit code (:mod:`regimen.errors`).
+``knowledge lint``, a knowledge base with errors; 141 (128 + SIGPIPE, as
+``yes | head -1`` gives) when the reader of standard output went away, quietly.
+Each error class owns its exit code (:mod:`regimen.errors`).
 
 Everything heavy (the API, pydantic models, Jinja, the rule engine) is imported
 inside the commands, so ``regimen --help`` stays fast.
@@ -46,6 +47,23 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
 
+#: Exit code when standard output is a closed pipe (``regimen ... | head -1``): the shell's
+#: code for a process ended by SIGPIPE, so ``set -o pipefail`` sees what it sees for ``yes``.
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> int:
+    """The reader of standard output has gone: point it at /dev/null so that the final flush
+    cannot fail again, and give the exit code to use."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (an in-memory stream)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 def _debug() -> bool:
     return os.environ.get("REGIMEN_DEBUG", "") not in ("", "0")
 
@@ -61,6 +79,8 @@ def handle_errors(func: F) -> F:
             raise
         except RegimenError as exc:
             raise CommandError(str(exc), exc.exit_code) from None
+        except BrokenPipeError:
+            raise click.exceptions.Exit(_silence_stdout()) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as exc:  # an internal fault: short message, exit 1
@@ -84,6 +104,15 @@ def _knowledge(knowledge_dir: Path | None) -> KnowledgeBase:
     from .knowledge.loader import load_knowledge
 
     return load_knowledge(knowledge_dir)
+
+
+def _warn_if_person_name(profile_id: str | None) -> None:
+    """Reports are titled with the profile id, which must not identify the patient."""
+    from .profile import looks_like_person_name
+
+    if looks_like_person_name(profile_id):
+        click.echo(f"warning: the profile id {profile_id!r} looks like a person's name and "
+                   "becomes the report title; use a pseudonymous id (no names)", err=True)
 
 
 def _parse_date(value: str | None, option: str) -> dt.date | None:
@@ -199,6 +228,7 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
     chosen = _chosen(output, fmt, "report")
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
                                                   top=top)
+    _warn_if_person_name(result.profile_id)
     _emit(render(result, chosen), output, profile)
 
 
@@ -235,7 +265,7 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
     """Re-evaluate PROFILE as of each ctDNA draw and therapy change.
 
     Shows, date by date, which mechanisms appeared, which options entered or
-    left the ranked list, what became to be avoided and which alerts fired,
+    left the ranked list, which agents came to be avoided and which alerts fired,
     using only what was known on each date.
     """
     chosen = _chosen(output, fmt, "timeline")
@@ -247,6 +277,7 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
             click.echo(f"\revaluated {done}/{total} dates", err=True, nl=done == total)
 
     result = rec.timeline(profile, progress=progress)
+    _warn_if_person_name(result.profile_id)
     _emit(formats.render_document("timeline", chosen, result, t=result.model_dump()), output,
           profile)
 
@@ -330,19 +361,36 @@ def knowledge() -> None:
 
 @knowledge.command("lint")
 @format_option("table")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only errors and the count line (no warnings).")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Known warnings, not shown (default: lint-baseline.txt in the knowledge "
+                   "directory, when present).")
+@click.option("--no-baseline", is_flag=True, help="Show every warning, known or new.")
+@click.option("--update-baseline", is_flag=True,
+              help="Write the current warnings to the baseline file (after reviewing them).")
 @KNOWLEDGE_OPTION
 @handle_errors
-def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
+def knowledge_lint(fmt: str, quiet: bool, baseline: Path | None, no_baseline: bool,
+                   update_baseline: bool, knowledge_dir: Path | None) -> None:
     """Check the knowledge base; exit 1 on any error.
 
     Checks citations against each source's reference list and sections, every
     gene, agent, mechanism and term against the vocabularies, duplicate ids,
     mechanisms nothing derives or addresses, options that can never fire, and
     rules that recommend what another rule avoids under the same conditions.
+
+    Warnings listed in the baseline file were reviewed before and are not
+    shown: only new warnings are. Errors are always shown.
     """
     from .result import to_json
+    from .tools.baseline import BASELINE_NAME, read_baseline, split, write_baseline
     from .tools.lint import lint
 
+    if no_baseline and (baseline is not None or update_baseline):
+        raise InputError("--no-baseline cannot be combined with --baseline or "
+                         "--update-baseline", field="--no-baseline",
+                         hint="drop one of the options")
     kb = _knowledge(knowledge_dir)
     show = sys.stderr.isatty()
 
@@ -353,15 +401,27 @@ def knowledge_lint(fmt: str, knowledge_dir: Path | None) -> None:
 
     problems = lint(kb, progress=progress)
     errors = [p for p in problems if p.level == "error"]
+    path = baseline if baseline is not None else kb.root / BASELINE_NAME
+    if update_baseline:
+        count = write_baseline(path, problems)
+        click.echo(f"wrote {path} ({count} warnings)", err=True)
+    use = not no_baseline and (baseline is not None or path.is_file())
+    found = split(problems, read_baseline(path) if use else set())
+    warnings = len(problems) - len(errors)
     if fmt == "json":
         click.echo(to_json({"rules": len(kb.rules), "errors": len(errors),
-                            "warnings": len(problems) - len(errors),
+                            "warnings": warnings, "known_warnings": found.known,
                             "problems": [p.model_dump() for p in problems]}), nl=False)
     else:
-        for problem in problems:
-            click.echo(problem.render())
-        click.echo(f"{len(kb.rules)} rules, {len(errors)} errors, "
-                   f"{len(problems) - len(errors)} warnings")
+        for problem in found.shown:
+            if not (quiet and problem.level == "warning"):
+                click.echo(problem.render())
+        counts = f"{len(kb.rules)} rules, {len(errors)} errors, {warnings} warnings"
+        if use:
+            counts += f" ({warnings - found.known} new, {found.known} known from {path.name}"
+            counts += f"; {found.stale} baseline entries no longer occur)" if found.stale \
+                else ")"
+        click.echo(counts)
     if errors:
         sys.exit(1)
 
@@ -466,7 +526,13 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
 
 
 def main() -> None:
-    cli(prog_name="regimen")
+    try:
+        try:
+            cli(prog_name="regimen")
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
+    except BrokenPipeError:
+        sys.exit(_silence_stdout())
 
 
 from .cohort.command import batch  # noqa: E402

@@ -528,6 +528,29 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     return names
 
 
+def _name_word(word: str) -> bool:
+    letters = word.replace("-", "").replace("'", "").replace("\u2019", "")
+    return len(letters) >= 2 and letters.isalpha() and word[0].isupper()
+
+
+def looks_like_person_name(profile_id: str | None) -> bool:
+    """Does a profile id look like a person's name (reports use the id as their title, and the
+    id must never carry names)? ``"Müller, Hans"`` and ``"Hans Müller"`` do; ``"TB-2026-014"``,
+    ``"EX-CRC-01"`` and ``"KRAS G12C"`` do not.
+
+    Either comma-separated groups of capitalised words, or two or more capitalised words of
+    letters only, each with a lower-case letter (so upper-case codes such as ``CRC KRAS`` pass).
+    """
+    if not profile_id:
+        return False
+    text = " ".join(profile_id.split())
+    if "," in text:
+        parts = [p.split() for p in text.split(",")]
+        return len(parts) >= 2 and all(parts) and all(_name_word(w) for p in parts for w in p)
+    words = text.split(" ")
+    return len(words) >= 2 and all(_name_word(w) and not w.isupper() for w in words)
+
+
 def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__ if doc.data is not None else "nothing"

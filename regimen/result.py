@@ -18,10 +18,12 @@ SCHEMA_VERSION = 2
 
 DISCLAIMER = (
     "regimen supports research and tumour-board discussion. It does not replace clinical "
-    "judgement: every option below comes from review articles, often from preclinical work or "
-    "other tumour types, and must be checked against the primary studies, the patient's "
+    "judgement: every option in this report comes from review articles, often from preclinical "
+    "work or other tumour types, and must be checked against the primary studies, the patient's "
     "condition and current guidelines before any treatment decision."
 )
+#: One line at the top of a text report; the full DISCLAIMER closes it.
+NOTICE = "Supports discussion; does not replace clinical judgement (full disclaimer at the end)."
 
 
 class CitationOut(Model):
@@ -90,6 +92,8 @@ class CautionOut(Model):
     id: str
     text: str
     applies_to: list[str]
+    #: the names of ``applies_to`` (same order), for reports: ids are for machines
+    applies_to_names: list[str] = []
     evidence: list[str]
     citations: list[CitationOut]
 

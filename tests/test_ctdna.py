@@ -178,3 +178,22 @@ def test_variant_listed_without_vaf_counts_as_detected_everywhere(kb, recommende
     from regimen.render import render
 
     assert "detected" in render(result, "txt")
+
+
+@pytest.mark.parametrize(("fraction", "shown"), [
+    (0.875, "87.5%"), (0.9, "90%"), (0.93, "93%"), (0.8999, "89.9%"), (0.5, "50%"),
+    (0.99999, "99.9%"),
+])
+def test_floor_percent_never_rounds_up(fraction: float, shown: str) -> None:
+    from regimen.evaluate.ctdna import floor_percent
+
+    assert floor_percent(fraction) == shown
+    assert float(shown.rstrip("%")) / 100 <= fraction
+
+
+def test_response_fall_is_not_rounded_up(kb) -> None:
+    # 0.08 -> 0.01 is a fall of exactly 87.5 %: "at least 88%" would overstate it
+    found = events(kb, tf_series(0.08, 0.01))
+    response = next(e for e in found if e.event == "molecular-response")
+    assert "a fall of at least 87.5%" in response.detail
+    assert "88%" not in response.detail

@@ -38,7 +38,24 @@ def test_emergent_s492r_on_cetuximab(recommender) -> None:
     assert "egfr-ectodomain" in {m.id for m in result.mechanisms}
     assert not any("cetuximab" in r.agents for r in result.recommendations)
     text = render(result, "txt")
-    assert "lead time 117 days before progression on 2025-09-30" in text
+    assert ("lead time 117 days, from the ctDNA signal on 2025-06-05 to the progression on "
+            "2025-09-30") in text
+
+
+def test_lead_time_names_the_signal_it_is_counted_from(recommender) -> None:
+    # the confirmed rise is dated 2025-08-01 but its lead time counts from the first rising
+    # draw (2025-06-05): every format says from what and to what
+    result = recommender.evaluate(EXAMPLES / "crc-anti-egfr-ctdna.yaml")
+    rise = next(e for e in result.ctdna.events if e.event == "rise-from-nadir")
+    assert (rise.date.isoformat(), rise.first_date.isoformat()) == ("2025-08-01", "2025-06-05")
+    assert rise.lead_time_days == 117
+    wording = ("lead time 117 days, from the ctDNA signal on 2025-06-05 to the progression on "
+               "2025-09-30")
+    for fmt in ("txt", "md", "html"):
+        text = render(result, fmt)
+        assert isinstance(text, str)
+        line = next(x for x in text.splitlines() if "rise-from-nadir" in x and "lead time" in x)
+        assert wording in line, fmt
 
 
 def test_emergent_kras_on_panitumumab(recommender) -> None:

@@ -143,3 +143,15 @@ def test_wild_type_and_mutated_is_a_contradiction(kb) -> None:
         load_profile({"tumour": {"type": "COADREAD"}, "alterations": [
             {"gene": "KRAS", "type": "wild-type"}, {"gene": "KRAS", "change": "G12D"}]},
             kb.vocabulary)
+
+
+@pytest.mark.parametrize(("profile_id", "name_like"), [
+    ("Müller, Hans", True), ("MÜLLER, Hans", True), ("Hans Müller", True),
+    ("Anne-Marie O'Neil", True), ("de la Cruz, Maria", False), ("TB-2026-014", False),
+    ("EX-CRC-01", False), ("KRAS G12C", False), ("CRC KRAS", False), ("patient 7", False),
+    ("Case 12", False), (None, False), ("", False), ("Smith", False),
+])
+def test_looks_like_person_name(profile_id, name_like: bool) -> None:
+    from regimen.profile import looks_like_person_name
+
+    assert looks_like_person_name(profile_id) is name_like

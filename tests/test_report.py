@@ -14,6 +14,7 @@ from regimen.render.jinja import compress_refs
 from regimen.result import DISCLAIMER
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,41 @@ def test_format_inference() -> None:
     assert format_for("out.md", "txt") == "txt"
     assert format_for(None, None) == "txt"
     assert DISCLAIMER.startswith("regimen supports")
+
+
+def test_text_reports_state_their_limits_first_and_last(result) -> None:
+    from regimen.result import DISCLAIMER, NOTICE
+
+    # the full disclaimer closes every report, so it must not point "below"
+    assert "below" not in DISCLAIMER and "in this report" in DISCLAIMER
+    for fmt in ("txt", "md"):
+        text = render(result, fmt)
+        assert isinstance(text, str)
+        head = text.splitlines()[:4]
+        assert any(NOTICE in line for line in head), fmt
+        assert "does not replace clinical judgement" in NOTICE
+    assert len(NOTICE) <= 88  # one line of the text report
+
+
+def test_summarise_caps_long_lists() -> None:
+    from regimen.render.jinja import summarise
+
+    assert summarise([]) == ""
+    assert summarise(["A", "B", "C", "D", "E", "F"]) == "A, B, C, D, E, F"
+    assert summarise([str(i) for i in range(34)]) == "0, 1, 2, 3, 4, 5 and 28 more"
+
+
+def test_long_caution_shows_names_not_an_id_dump(recommender, kb) -> None:
+    result = recommender.evaluate(ROOT / "examples" / "crc-kras-g12c.yaml")
+    long = max(result.cautions, key=lambda c: len(c.applies_to))
+    assert len(long.applies_to) > 6
+    assert long.applies_to_names == [kb.agents[a].name for a in long.applies_to]
+    for fmt in ("txt", "md", "html"):
+        text = render(result, fmt)
+        assert isinstance(text, str)
+        line = next(x for x in text.splitlines()
+                    if long.text[:60] in x and "applies to" in x)
+        assert f"and {len(long.applies_to) - 6} more" in line, fmt
+        # internal ids stay in the JSON; the report names the first few agents only
+        assert long.applies_to[-1] not in line and long.applies_to_names[-1] not in line
+        assert long.applies_to_names[0] in line

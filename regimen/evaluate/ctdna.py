@@ -35,6 +35,7 @@ progression date.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from ..profile import CtdnaDraw, CtdnaSettings, Therapy
@@ -272,10 +273,18 @@ def _response_events(draws: list[CtdnaDraw], series: list[Reading], measure: str
                 event="molecular-response", date=draw.date, measure=measure,
                 value=value.shown, baseline=base.low,
                 detail=f"{measure} fell from {base.low:g} ({draws[0].date}) to {shown} on "
-                       f"{draw.date}: a fall of at least {fall:.0%} "
+                       f"{draw.date}: a fall of at least {floor_percent(fall)} "
                        f"(threshold {settings.response_drop:.0%})",
             )]
     return []
+
+
+def floor_percent(fraction: float) -> str:
+    """A fraction as a percentage for an "at least" statement: floored, never rounded up,
+    to one decimal (shown only when needed). ``0.875`` -> ``"87.5%"``, ``0.8999`` -> ``"89.9%"``.
+    """
+    tenths = math.floor(fraction * 1000 + 1e-9)
+    return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"
 
 
 def _rises(series: list[Reading], draws: list[CtdnaDraw], settings: CtdnaSettings,

@@ -6,6 +6,8 @@ matches the report it explains.
 
 from __future__ import annotations
 
+import difflib
+
 from ..errors import InputError
 from ..models import Model
 from ..result import Result
@@ -60,7 +62,14 @@ def explain(result: Result, item_id: str | None,
     """Explanations for one id (recommendation, dropped option, avoid, caution, test,
     mechanism) or, with no id, for every recommendation, avoid and caution.
 
-    ``citations`` maps each rule id to its citations as text."""
+    ``citations`` maps each rule id to its citations as text. Ids match case-insensitively;
+    an unknown id is an :class:`InputError` naming the closest known ids."""
+    wanted = item_id.strip().casefold() if item_id is not None else None
+
+    def chosen(candidate: str, everything: bool = True) -> bool:
+        if wanted is None:
+            return everything
+        return candidate.casefold() == wanted
 
     def chain(derived: str) -> list[Step]:
         steps = _rule_steps(result, derived, citations)
@@ -69,33 +78,33 @@ def explain(result: Result, item_id: str | None,
 
     out: list[Explanation] = []
     for rec in result.recommendations:
-        if item_id in (None, rec.id):
+        if chosen(rec.id):
             out.append(Explanation(
                 id=rec.id, kind="recommendation", title=rec.label,
                 outcome=f"ranked {rec.rank} with score {rec.score:g}",
                 steps=chain(f"option:{rec.id}")))
     for dropped in result.dropped:
-        if item_id == dropped.id:
+        if chosen(dropped.id, everything=False):
             out.append(Explanation(id=dropped.id, kind="dropped", title=dropped.label,
                                    outcome=f"considered and dropped: {dropped.reason}",
                                    steps=chain(f"option:{dropped.id}")))
     for avoid in result.avoid:
-        if item_id in (None, avoid.id):
+        if chosen(avoid.id):
             out.append(Explanation(id=avoid.id, kind="avoid",
                                    title=f"avoid {', '.join(avoid.agents)}",
                                    outcome=avoid.reason, steps=chain(f"avoid:{avoid.id}")))
     for caution in result.cautions:
-        if item_id in (None, caution.id):
+        if chosen(caution.id):
             out.append(Explanation(id=caution.id, kind="caution", title=caution.text,
                                    outcome="caution shown", steps=chain(f"caution:{caution.id}")))
     if item_id is not None:
         for test in result.suggested_tests:
-            if item_id == test.id:
+            if chosen(test.id):
                 out.append(Explanation(id=test.id, kind="test", title=test.test, outcome=test.why,
                                        steps=_rule_steps(result, f"test:{test.id}",
                                                          citations)))
         for mech in result.mechanisms:
-            if item_id == mech.id:
+            if chosen(mech.id):
                 out.append(Explanation(id=mech.id, kind="mechanism", title=mech.label,
                                        outcome=f"active, confidence {mech.confidence}",
                                        steps=_rule_steps(result, f"mechanism:{mech.id}",
@@ -106,6 +115,15 @@ def explain(result: Result, item_id: str | None,
                            | {t.id for t in result.suggested_tests}
                            | {m.id for m in result.mechanisms})
             raise InputError(f"nothing called {item_id!r} in this evaluation", field="ID",
-                             hint=f"known ids: {', '.join(known) or 'none'}")
+                             hint=_closest_hint(item_id, known))
     return out
 
+
+def _closest_hint(item_id: str, known: list[str]) -> str:
+    """The few known ids closest to a mistyped one, never the whole list."""
+    by_key = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(item_id.strip().casefold(), list(by_key), n=5, cutoff=0.5)
+    where = "the txt report prints each option's id; with no ID every item is explained"
+    if close:
+        return f"closest: {', '.join(by_key[c] for c in close)}; {where}"
+    return where if known else "this evaluation has no recommendation, avoid, caution or test"

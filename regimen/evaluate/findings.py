@@ -113,7 +113,9 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         specs = [kb.rules_by_id[r].then.caution for r in rules]
         caution_specs = [s for s in specs if s is not None]
         applies = sorted({a for s in caution_specs for a in s.applies_to})
+        names = [kb.agents[a].name if a in kb.agents else a for a in applies]
         cautions.append(CautionOut(id=cid, text=caution_specs[0].text, applies_to=applies,
+                                   applies_to_names=names,
                                    evidence=sorted(caution_evidence[cid]),
                                    citations=citations_of(kb, rules)))
 

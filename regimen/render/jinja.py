@@ -16,7 +16,7 @@ import markupsafe
 from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
 from ..io.cache import cache_dir
 from ..io.resources import templates_dir
-from ..result import DISCLAIMER, Result
+from ..result import DISCLAIMER, NOTICE, Result
 from .chart import ctdna_chart
 from .formats import FORMATS, render_document
 
@@ -53,6 +53,20 @@ def signed(value: float) -> str:
     return f"{value:+g}"
 
 
+def summarise(items: Iterable[str], limit: int = 6) -> str:
+    """A list for a reader: the first ``limit`` items, then "and N more".
+
+    >>> summarise(["a", "b", "c"], limit=2)
+    'a, b and 1 more'
+    >>> summarise(["a", "b"])
+    'a, b'
+    """
+    shown = list(items)
+    if len(shown) <= limit:
+        return ", ".join(shown)
+    return f"{', '.join(shown[:limit])} and {len(shown) - limit} more"
+
+
 def break_after_plus(value: str) -> markupsafe.Markup:
     """HTML: ``a+b+c`` with a line-break opportunity after each ``+``."""
     return markupsafe.Markup("+<wbr>").join(markupsafe.escape(value).split("+"))
@@ -73,9 +87,11 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env.filters["num"] = number
     env.filters["signed"] = signed
     env.filters["wbr"] = break_after_plus
+    env.filters["summarise"] = summarise
     env.globals["SCORE_PARTS"] = SCORE_PARTS
     env.globals["MATCH_TEXT"] = MATCH_TEXT
     env.globals["DISCLAIMER"] = DISCLAIMER
+    env.globals["NOTICE"] = NOTICE
     return env
 
 
