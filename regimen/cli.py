@@ -12,6 +12,7 @@ inside the commands, so ``regimen --help`` stays fast.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 import traceback
@@ -385,7 +386,20 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
 
 
 def main() -> None:
-    cli(prog_name="regimen")
+    """The ``regimen`` command.
+
+    A command runs once and exits, holding a knowledge base and a rule network
+    of some hundred thousand objects that stay alive to the end. The cyclic
+    garbage collector is told so: it runs less often while the command builds
+    them (as mypy's command line does), and everything alive is frozen out of
+    the collections the interpreter runs at exit, which otherwise traverse the
+    whole heap for nothing (about a sixth of a cold ``evaluate``).
+    """
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        cli(prog_name="regimen")
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
