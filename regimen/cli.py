@@ -448,14 +448,11 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
 def main() -> None:
     """The ``regimen`` command.
 
-    A command runs once and exits, holding a knowledge base and a rule network
-    of some hundred thousand objects that stay alive to the end. The cyclic
-    garbage collector is told so: it runs less often while the command builds
-    them (as mypy's command line does), and everything alive is frozen out of
-    the collections the interpreter runs at exit, which otherwise traverse the
-    whole heap for nothing (about a sixth of a cold ``evaluate``).
+    A command holds a knowledge base and a rule network of some hundred
+    thousand objects that stay alive to the end. Everything alive is frozen out
+    of the cyclic collections the interpreter runs at exit, which otherwise
+    traverse the whole heap for nothing (about a sixth of a cold ``evaluate``).
     """
-    gc.set_threshold(50_000, 20, 20)
     try:
         cli(prog_name="regimen")
     finally:
