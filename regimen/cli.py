@@ -139,8 +139,28 @@ def _chosen(output: Path | None, fmt: str | None, document: str) -> str:
     return formats.format_for(str(output) if output else None, fmt, document=document)
 
 
+def version_text() -> str:
+    """``regimen X``, the shipped knowledge base's name and version, the reference data's."""
+    from .io.documents import read_document
+    from .io.resources import knowledge_dir
+    from .knowledge.reference import data_versions
+
+    manifest = read_document(knowledge_dir() / "manifest.yaml").data or {}
+    lines = [f"regimen {__version__}",
+             f"knowledge: {manifest.get('name', '?')} {manifest.get('version', '?')}"]
+    lines += [f"reference {name}: {version}" for name, version in data_versions().items()]
+    return "\n".join(lines)
+
+
+def _print_version(ctx: click.Context) -> None:
+    click.echo(version_text())
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="regimen")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+              help="Show the package, knowledge-base and reference-data versions and exit.")
 def cli() -> None:
     """Rule-based decision support for drug-resistant gastrointestinal cancers.
 
@@ -238,10 +258,10 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
 @handle_errors
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the patient profile."""
-    from .profile import Profile
+    from .profile import profile_schema
     from .result import to_json
 
-    _emit(to_json(Profile.model_json_schema()), output)
+    _emit(to_json(profile_schema(_knowledge(None).vocabulary)), output)
 
 
 @cli.command()
@@ -436,7 +456,7 @@ def knowledge_summary(tumour: str | None, fmt: str | None, output: Path | None,
         from .errors import VocabularyError
 
         try:
-            code = kb.vocabulary.tumour_code(tumour)
+            code = kb.vocabulary.patient_tumour(tumour)
         except VocabularyError as exc:
             raise InputError(exc.message, field="--tumour", hint=exc.hint) from None
     chosen = _chosen(output, fmt, "summary")

@@ -1,9 +1,11 @@
 """The patient profile: pydantic models, loading from YAML/JSON, normalisation.
 
 The field names are the contract (see README). Values are normalised against
-the knowledge base's vocabulary: gene symbols upper-cased with aliases
-resolved, protein changes to one-letter ``p.``-less form, tumour names to
-OncoTree codes, agent names to lower-case INN.
+the knowledge base's vocabulary and the shipped reference data: gene symbols to
+approved HGNC symbols (aliases and previous symbols resolved, an isoform such as
+``CLDN18.2`` kept), changes to the canonical spelling of
+:mod:`regimen.knowledge.notation`, tumour names to OncoTree codes, agent names
+and brand or code names to canonical ids, regimen acronyms to their agents.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ProfileError, VocabularyError
 from .io.documents import Document, parse_text, read_document, read_stream, validation_error
-from .knowledge.vocabulary import Vocabulary, normalise_change
+from .knowledge.notation import check_type, parse_change
+from .knowledge.vocabulary import Vocabulary
 from .models import Model
 
 MAX_LIST = 500
@@ -69,23 +72,13 @@ def _normalise_terms(value: Any, vocab: Vocabulary, allowed: Any, what: str) -> 
 
 class Tumour(Model):
     type: str = Field(description="OncoTree code or common name (colorectal, gastric, HCC, ...)")
-    stage: str | None = None
-    histology: str | None = None
+    stage: str | None = Field(default=None, description="stage as the report gives it (IV)")
+    histology: str | None = Field(default=None, description="histology as the report gives it")
 
     @field_validator("type")
     @classmethod
     def _code(cls, value: str, info: ValidationInfo) -> str:
-        vocab = _vocab(info)
-        code = _vocab_call(vocab.tumour_code, value)
-        tumour = vocab.tumours[code]
-        specific = sorted(c for c, t in vocab.tumours.items() if t.gi and t.parent is not None)
-        if not tumour.gi:
-            raise ValueError(f"{value!r} ({tumour.name}) is not a gastrointestinal cancer; "
-                             f"regimen covers {', '.join(specific)}")
-        if tumour.parent is None:
-            raise ValueError(f"{value!r} is too general: give the tumour type "
-                             f"({', '.join(specific)})")
-        return code
+        return str(_vocab_call(_vocab(info).patient_tumour, value))
 
 
 ALTERATION_TYPES = Literal[
@@ -94,26 +87,74 @@ ALTERATION_TYPES = Literal[
 ]
 
 
+_VAF = ("VAF is a fraction between 0 and 1")
+
+
+def _vaf(value: Any) -> Any:
+    """``vaf: 31`` is a percentage written as a number: say so instead of "<= 1"."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+        raise ValueError(f"{_VAF}; {value:g} looks like a percentage, write {value / 100:g}")
+    if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value <= 1:
+        raise ValueError(f"{_VAF}; got {value:g}")
+    return value
+
+
+def _as_written(value: Any, info: ValidationInfo) -> Any:
+    """Keep what the report wrote where the canonical form differs: the isoform of an
+    isoform name (``CLDN18.2`` -> gene CLDN18, isoform 18.2) and the change as written
+    (``c.34G>T`` -> change G12C, change_as_written c.34G>T). Errors are left to the field
+    validators, which report them at the field."""
+    if not isinstance(value, dict) or not isinstance(value.get("gene"), str):
+        return value
+    value = dict(value)
+    try:
+        symbol, isoform = _vocab(info).gene_isoform(value["gene"])
+    except VocabularyError:
+        return value
+    if isoform and "isoform" not in value:
+        value["isoform"] = isoform
+    change = value.get("change")
+    if isinstance(change, str) and "change_as_written" not in value:
+        try:
+            parsed = parse_change(change, symbol)
+        except VocabularyError:
+            return value
+        if parsed.text != change.strip():
+            value["change_as_written"] = change
+    return value
+
+
 class Alteration(Model):
-    gene: str
-    change: str | None = None
-    type: ALTERATION_TYPES | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
+    gene: str = Field(description="HGNC symbol; aliases, previous symbols and isoform names "
+                      "(CLDN18.2) resolve to the approved symbol")
+    change: str | None = Field(default=None, description=(
+        "the variant as the report writes it: protein change (G12C, p.Gly12Cys, R97fs, "
+        "E746_A750del), exon-level finding (exon 19 deletion), fusion (FGFR2::BICC1), splice "
+        "change, or a hotspot c. change; stored in canonical form"))
+    type: ALTERATION_TYPES | None = Field(default=None, description=(
+        "alteration type; implied by the change when omitted"))
+    vaf: float | None = Field(default=None, ge=0, le=1,
+                              description="variant allele fraction, 0 to 1 (0.31, not 31)")
+    isoform: str | None = Field(default=None, description=(
+        "isoform named in place of the gene (CLDN18.2 -> 18.2); set from the gene"))
+    change_as_written: str | None = Field(default=None, description=(
+        "the change as written when it differs from the canonical form; set from the change"))
+
+    _written = model_validator(mode="before")(_as_written)
+    _vaf_fraction = field_validator("vaf", mode="before")(_vaf)
 
     @field_validator("gene")
     @classmethod
     def _gene(cls, value: str, info: ValidationInfo) -> str:
-        return _vocab_call(_vocab(info).gene, value)
+        return str(_vocab_call(_vocab(info).gene, value))
 
     @field_validator("change")
     @classmethod
-    def _change(cls, value: str | None) -> str | None:
+    def _change(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        value = normalise_change(value)
-        if not value:
-            raise ValueError("change is empty; omit it or give e.g. G12C")
-        return value
+        gene = info.data.get("gene")
+        return str(_vocab_call(parse_change, value, gene).text)
 
     @field_validator("type", mode="before")
     @classmethod
@@ -122,13 +163,18 @@ class Alteration(Model):
 
     @model_validator(mode="after")
     def _default_type(self) -> Alteration:
-        if self.type is None:
-            if self.change is None:
+        if self.change is None:
+            if self.type is None:
                 raise ValueError(
                     f"alteration of {self.gene} needs a 'change' (e.g. G12C) or a 'type' "
-                    "(mutation, amplification, loss, fusion, promoter-methylation, wild-type)"
+                    "(mutation, amplification, loss, fusion, promoter-methylation, wild-type, "
+                    "overexpression)"
                 )
-            object.__setattr__(self, "type", "mutation")
+            return self
+        parsed = parse_change(self.change, self.gene)
+        written = self.change_as_written or self.change
+        parsed = parsed.model_copy(update={"original": written})
+        object.__setattr__(self, "type", _vocab_call(check_type, parsed, self.type))
         return self
 
 
@@ -137,12 +183,19 @@ MICROBE_LEVEL = Literal["high", "low", "absent"]
 
 
 class Biomarkers(Model):
-    msi: Literal["MSI-H", "MSI-L", "MSS"] | None = None
-    tmb: float | None = Field(default=None, ge=0, le=10_000)
-    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000)
-    expression: dict[str, LEVEL] = {}
-    tme: list[str] = Field(default=[], max_length=MAX_LIST)
-    microbiome: dict[str, MICROBE_LEVEL] = {}
+    msi: Literal["MSI-H", "MSI-L", "MSS"] | None = Field(default=None, description=(
+        "microsatellite status: MSI-H, MSI-L or MSS (MSI-high, dMMR and pMMR are read too)"))
+    tmb: float | None = Field(default=None, ge=0, le=10_000,
+                              description="tumour mutational burden, mutations per megabase")
+    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000,
+                                   description="PD-L1 combined positive score")
+    expression: dict[str, LEVEL] = Field(default={}, description=(
+        "expression level by gene (HGNC symbol or alias): high, low, normal or absent"))
+    tme: list[str] = Field(default=[], max_length=MAX_LIST, description=(
+        "tumour-microenvironment terms (knowledge/vocabulary.yaml, 'tme')"))
+    microbiome: dict[str, MICROBE_LEVEL] = Field(default={}, description=(
+        "microbiome level by taxon (knowledge/vocabulary.yaml, 'microbiome'): high, low or "
+        "absent"))
 
     @field_validator("msi", mode="before")
     @classmethod
@@ -189,20 +242,70 @@ def _agents(value: Any, info: ValidationInfo) -> Any:
     return sorted(out)
 
 
+def _regimens(value: Any, info: ValidationInfo) -> Any:
+    """A therapy's regimen acronyms, in ``agents`` or in ``regimen``: each expands to its
+    agents (``FOLFOX`` -> oxaliplatin, fluorouracil, leucovorin) and the therapy keeps the
+    regimen in ``regimens`` as ``FOLFOX (oxaliplatin + fluorouracil + leucovorin)``."""
+    if not isinstance(value, dict):
+        return value
+    value = dict(value)
+    named = value.pop("regimen", None)
+    shown: list[str] = []
+    for display in value.pop("regimens", None) or []:  # a validated therapy, validated again
+        if not any(r.display == display for r in _vocab(info).regimens.regimens):
+            raise ValueError(f"regimens {display!r}: write the acronym under 'regimen'")
+        shown.append(display)
+    agents = value.get("agents", [])
+    if isinstance(agents, str):
+        agents = [agents]
+    if isinstance(named, str):
+        named = [named]
+    if named is not None and not isinstance(named, list):
+        raise ValueError(f"regimen is an acronym such as FOLFOX or a list of them; got {named!r}")
+    if not isinstance(agents, list):
+        return value
+    vocab = _vocab(info)
+    kept: list[Any] = []
+    for item in [*(named or []), *agents]:
+        regimen = vocab.regimen(item) if isinstance(item, str) else None
+        if regimen is None:
+            if named and item in named:
+                raise ValueError(f"regimen {item!r} is not a known regimen acronym; list its "
+                                 "agents under 'agents' (see knowledge/regimens.yaml)")
+            kept.append(item)
+            continue
+        if regimen.display not in shown:
+            shown.append(regimen.display)
+        kept.extend(regimen.agents)
+    value["agents"] = kept
+    if shown:
+        value["regimens"] = shown
+    return value
+
+
 def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
 class Therapy(Model):
-    agents: list[str] = Field(min_length=1, max_length=20)
-    start: dt.date | None = None
-    end: dt.date | None = None
-    response: RESPONSE | None = None
-    best_response: RESPONSE | None = None
-    response_date: dt.date | None = None
-    line: int | None = Field(default=None, ge=1, le=20)
-    setting: str | None = None
+    agents: list[str] = Field(min_length=1, max_length=20, description=(
+        "agents by INN, brand or code name (Keytruda, AMG 510), or regimen acronyms (FOLFOX, "
+        "mFOLFIRINOX, STRIDE), which expand to their agents"))
+    regimens: list[str] = Field(default=[], max_length=20, description=(
+        "the regimens named, as 'FOLFOX (oxaliplatin + fluorouracil + leucovorin)'; set "
+        "from regimen acronyms in agents or regimen"))
+    start: dt.date | None = Field(default=None, description="start date, YYYY-MM-DD")
+    end: dt.date | None = Field(default=None, description="end date, YYYY-MM-DD; none: ongoing")
+    response: RESPONSE | None = Field(default=None, description=(
+        "response at the end of the therapy (RECIST): CR, PR, SD or PD"))
+    best_response: RESPONSE | None = Field(default=None, description=(
+        "best response during the therapy: CR, PR, SD or PD"))
+    response_date: dt.date | None = Field(default=None, description=(
+        "when the response was assessed, YYYY-MM-DD"))
+    line: int | None = Field(default=None, ge=1, le=20, description="line of therapy, 1 to 20")
+    setting: str | None = Field(default=None, description="setting (adjuvant, metastatic, ...)")
 
+    _regimen_names = model_validator(mode="before")(_regimens)
     _agents = field_validator("agents", mode="before")(_agents)
     _responses = field_validator("response", "best_response", mode="before")(_upper)
 
@@ -227,21 +330,30 @@ class Therapy(Model):
 
 
 class CtdnaVariant(Model):
-    gene: str
-    change: str | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
-    detected: bool | None = None
+    gene: str = Field(description="HGNC symbol (aliases and previous symbols resolve)")
+    change: str | None = Field(default=None, description=(
+        "the variant (same notation as an alteration's change); stored in canonical form"))
+    vaf: float | None = Field(default=None, ge=0, le=1,
+                              description="variant allele fraction, 0 to 1 (0.31, not 31)")
+    detected: bool | None = Field(default=None, description="false: tested and not detected")
+    isoform: str | None = Field(default=None, description="isoform named in place of the gene")
+    change_as_written: str | None = Field(default=None, description=(
+        "the change as written when it differs from the canonical form"))
 
+    _written = model_validator(mode="before")(_as_written)
+    _vaf_fraction = field_validator("vaf", mode="before")(_vaf)
     _gene = field_validator("gene")(Alteration._gene.__func__)  # type: ignore[attr-defined]
     _change = field_validator("change")(Alteration._change.__func__)  # type: ignore[attr-defined]
 
 
 class CtdnaDraw(Model):
-    date: dt.date
-    tumour_fraction: float | None = Field(default=None, ge=0, le=1)
+    date: dt.date = Field(description="date of the draw, YYYY-MM-DD")
+    tumour_fraction: float | None = Field(default=None, ge=0, le=1, description=(
+        "ctDNA tumour fraction, 0 to 1 (also written tumor_fraction)"))
     lod: float | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
-    variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST)
-    assay: str | None = None
+    variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST,
+                                         description="variants tested in this draw")
+    assay: str | None = Field(default=None, description="assay name")
 
     @field_validator("variants")
     @classmethod
@@ -264,10 +376,11 @@ class CtdnaDraw(Model):
 
 
 class DrugSensitivity(Model):
-    agent: str
-    result: Literal["sensitive", "intermediate", "resistant"]
-    assay: str | None = None
-    date: dt.date | None = None
+    agent: str = Field(description="agent tested (INN, brand or code name)")
+    result: Literal["sensitive", "intermediate", "resistant"] = Field(
+        description="sensitive, intermediate or resistant")
+    assay: str | None = Field(default=None, description="assay (patient-derived organoid, ...)")
+    date: dt.date | None = Field(default=None, description="date of the result, YYYY-MM-DD")
 
     @field_validator("agent", mode="before")
     @classmethod
@@ -283,8 +396,9 @@ class DrugSensitivity(Model):
 
 
 class Clinical(Model):
-    conditions: list[str] = Field(default=[], max_length=50)
-    ecog: int | None = Field(default=None, ge=0, le=5)
+    conditions: list[str] = Field(default=[], max_length=50, description=(
+        "clinical conditions (knowledge/vocabulary.yaml, 'conditions')"))
+    ecog: int | None = Field(default=None, ge=0, le=5, description="ECOG performance status, 0-5")
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -303,19 +417,23 @@ class CtdnaSettings(Model):
 
 
 class Settings(Model):
-    ctdna: CtdnaSettings = CtdnaSettings()
+    ctdna: CtdnaSettings = Field(default=CtdnaSettings(), description="ctDNA thresholds")
 
 
 class Profile(Model):
-    id: str | None = Field(default=None, max_length=100)
-    tumour: Tumour
-    alterations: list[Alteration] = Field(default=[], max_length=MAX_LIST)
-    biomarkers: Biomarkers = Biomarkers()
-    therapies: list[Therapy] = Field(default=[], max_length=50)
-    ctdna: list[CtdnaDraw] = Field(default=[], max_length=200)
-    drug_sensitivity: list[DrugSensitivity] = Field(default=[], max_length=MAX_LIST)
-    clinical: Clinical = Clinical()
-    settings: Settings = Settings()
+    id: str | None = Field(default=None, max_length=100, description="profile identifier")
+    tumour: Tumour = Field(description="the tumour (also written tumor)")
+    alterations: list[Alteration] = Field(default=[], max_length=MAX_LIST, description=(
+        "tissue genomic findings"))
+    biomarkers: Biomarkers = Field(default=Biomarkers(), description=(
+        "MSI, TMB, PD-L1, expression, tumour microenvironment and microbiome"))
+    therapies: list[Therapy] = Field(default=[], max_length=50, description=(
+        "treatment history, any order (sorted by start date)"))
+    ctdna: list[CtdnaDraw] = Field(default=[], max_length=200, description="ctDNA draws")
+    drug_sensitivity: list[DrugSensitivity] = Field(default=[], max_length=MAX_LIST,
+                                                    description="organoid drug-sensitivity results")
+    clinical: Clinical = Field(default=Clinical(), description="clinical conditions and ECOG")
+    settings: Settings = Field(default=Settings(), description="evaluation settings")
 
     @model_validator(mode="before")
     @classmethod
@@ -359,7 +477,8 @@ class Profile(Model):
                 clash = [b for b in alterations if b.gene == a.gene and b.type == "mutation"]
                 if clash:
                     raise ValueError(f"{a.gene} is listed both as wild-type and as mutated "
-                                     f"({clash[0].change}); keep the one that is right")
+                                     f"({clash[0].change or clash[0].type}); keep the one "
+                                     "that is right")
         return alterations
 
 
@@ -421,3 +540,90 @@ def load_profile(
 
 def profile_from_text(text: str, vocab: Vocabulary, source: str = "<text>") -> Profile:
     return profile_from_document(parse_text(text, source), vocab)
+
+
+SCHEMA_ID = "urn:regimen:schema:profile:2"
+"""The ``$id`` of the profile schema (a URN: the schema is not published at a URL)."""
+
+
+def _any_case(term: str, separators: str = "-_ ", dots: bool = False) -> str:
+    """A regular expression matching ``term`` in any case, with ``-``, ``_`` or a space
+    between words, as the profile loader reads it."""
+    out = []
+    for char in term:
+        if char == "-":
+            out.append(f"[{separators}]")
+        elif char.isalpha() and char.isascii():
+            out.append(f"[{char.upper()}{char.lower()}]" + ("[.]?" if dots else ""))
+        else:
+            out.append("\\" + char if not char.isalnum() else char)
+    return "".join(out)
+
+
+def _one_of_terms(terms: list[str], what: str, separators: str = "-_ ",
+                  dots: bool = False) -> dict[str, Any]:
+    """The canonical terms as an ``enum``, and the spellings the loader also reads."""
+    pattern = "|".join(_any_case(t, separators, dots) for t in terms)
+    return {"anyOf": [{"enum": terms}, {"type": "string", "pattern": f"^ *({pattern}) *$"}],
+            "description": f"{what}: one of {', '.join(terms)} (any case)"}
+
+
+def _term_list(terms: list[str], what: str, field: dict[str, Any]) -> dict[str, Any]:
+    """A field that takes one term or a list of terms."""
+    one = _one_of_terms(terms, what)
+    return {"anyOf": [{"type": "array", "items": one, "maxItems": field.get("maxItems", 500)},
+                      one], "default": [], "description": field["description"]}
+
+
+def profile_schema(vocab: Vocabulary) -> dict[str, Any]:
+    """The JSON Schema of a profile: what :func:`load_profile` accepts, with the spellings
+    it also reads (``tumor``, ``tumor_fraction``, ``regimen``, terms in any case), the
+    enumerations of TME, microbiome and clinical terms, and a description on every field.
+
+    Names checked against the reference data (genes, agents, tumour types) and variant
+    notation are strings here: the schema cannot hold HGNC, NCIt and OncoTree."""
+    schema = Profile.model_json_schema()
+    defs = schema["$defs"]
+    props = schema["properties"]
+    props["tumor"] = {**props["tumour"], "description": "same as tumour"}
+    schema["required"] = [r for r in schema.get("required", []) if r != "tumour"]
+    schema["oneOf"] = [{"required": ["tumour"]}, {"required": ["tumor"]}]
+    draw = defs["CtdnaDraw"]["properties"]
+    draw["tumor_fraction"] = {**draw["tumour_fraction"], "description": "same as tumour_fraction"}
+    defs["CtdnaDraw"]["not"] = {"required": ["tumour_fraction", "tumor_fraction"]}
+    therapy = defs["Therapy"]
+    therapy["properties"]["regimen"] = {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        "description": "regimen acronym(s) (FOLFOX, CAPOX, STRIDE, ...: "
+                       "knowledge/regimens.yaml), expanded to their agents"}
+    therapy["required"] = []
+    therapy["anyOf"] = [{"required": ["agents"]}, {"required": ["regimen"]}]
+    markers = defs["Biomarkers"]["properties"]
+    markers["tme"] = _term_list(sorted(vocab.tme), "tumour-microenvironment term",
+                                markers["tme"])
+    taxa = sorted({name for taxon, synonyms in vocab.microbiome.items()
+                   for name in (taxon, *synonyms) if name.isascii()})
+    markers["microbiome"]["propertyNames"] = _one_of_terms(taxa, "microbiome term", dots=True)
+    markers["microbiome"]["x-terms"] = sorted(vocab.microbiome)
+    msi = ["MSI-H", "MSI-L", "MSS", "MSI-HIGH", "MSIH", "MSI-LOW", "DMMR", "PMMR"]
+    markers["msi"]["anyOf"] = [_one_of_terms(msi, "microsatellite status", "- "),
+                               {"type": "null"}]
+    clinical = defs["Clinical"]["properties"]
+    clinical["conditions"] = _term_list(sorted(vocab.conditions), "clinical condition",
+                                        clinical["conditions"])
+    markers["expression"]["additionalProperties"] = _one_of_terms(
+        ["high", "low", "normal", "absent"], "expression level", "-")
+    markers["microbiome"]["additionalProperties"] = _one_of_terms(
+        ["high", "low", "absent"], "microbiome level", "-")
+    alteration = defs["Alteration"]["properties"]
+    alteration["type"]["anyOf"] = [
+        _one_of_terms(list(get_args(ALTERATION_TYPES)), "alteration type", "-"),
+        {"type": "null"}]
+    for name in ("response", "best_response"):
+        defs["Therapy"]["properties"][name]["anyOf"] = [
+            _one_of_terms(["CR", "PR", "SD", "PD"], "RECIST response", ""), {"type": "null"}]
+    defs["DrugSensitivity"]["properties"]["result"] = {
+        **_one_of_terms(["sensitive", "intermediate", "resistant"], "organoid result", "")}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+            "description": "A patient profile for regimen (see README, 'The profile').",
+            **schema}

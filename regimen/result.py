@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from .models import Model
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``not_considered`` is a list of ``{item, reason}``; therapies carry ``regimens``."""
 
 DISCLAIMER = (
     "regimen supports research and tumour-board discussion. It does not replace clinical "
@@ -112,6 +113,9 @@ class KnowledgeInfo(Model):
 class TherapySummary(Model):
     line: int
     agents: list[str]
+    regimens: list[str] = []
+    label: str = Field(default="", description=(
+        "regimens as 'FOLFOX (oxaliplatin + fluorouracil + leucovorin)', then the other agents"))
     start: dt.date | None
     end: dt.date | None
     response: str | None
@@ -175,8 +179,11 @@ class CtdnaSection(Model):
 
 
 class NotConsidered(Model):
-    genes: list[str]
-    agents: list[str]
+    """One profile item that no rule reads, and why (e.g. ``MDM2 amplification``:
+    ``rules read MDM2 expression``)."""
+
+    item: str
+    reason: str
 
 
 class Result(Model):
@@ -192,7 +199,7 @@ class Result(Model):
     cautions: list[CautionOut]
     suggested_tests: list[TestOut]
     ctdna: CtdnaSection
-    not_considered: NotConsidered
+    not_considered: list[NotConsidered]
     trace: list[TraceEntry]
     disclaimer: str = Field(default=DISCLAIMER)
 

@@ -57,9 +57,10 @@ def test_as_of_uses_only_what_was_known(recommender) -> None:
 def test_not_considered_lists_unused_genes_and_agents(recommender) -> None:
     result = recommender.evaluate({"tumour": {"type": "COADREAD"},
                                    "alterations": [{"gene": "ZNF217", "type": "amplification"}],
-                                   "therapies": [{"agents": ["zolbetuximab"]}]})
-    assert "ZNF217" in result.not_considered.genes
-    assert "zolbetuximab" in result.not_considered.agents
+                                   "therapies": [{"agents": ["ipilimumab"]}]})
+    listed = {n.item: n.reason for n in result.not_considered}
+    assert listed["ZNF217 amplification"] == "no rule reads ZNF217"
+    assert "agent ipilimumab" not in listed  # an anti-CTLA-4 agent: class-level rules read it
 
 
 def test_threads_share_one_recommender(recommender) -> None:

@@ -33,10 +33,11 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("unknown-key", "p.yaml", b"tumour: {type: COADREAD}\nmutations: []\n",
      "p.yaml:2: mutations: unknown key 'mutations' (allowed keys here:"),
     ("unknown-tumour", "p.yaml", b"tumour: {type: glioma}\n",
-     "tumour.type: unknown tumour type 'glioma'"),
+     "tumour.type: unknown tumour type 'glioma': not an OncoTree code or name"),
     ("gene-typo", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations: [{gene: BRAFF, change: V600E}]\n",
-     "alterations[0].gene: unknown gene 'BRAFF' (did you mean BRAF?)"),
+     "alterations[0].gene: unknown gene 'BRAFF': not an HGNC symbol, alias or previous "
+     "symbol (did you mean BRAF?)"),
     ("agent-typo", "p.yaml", b"tumour: {type: COADREAD}\ntherapies: [{agents: [cetuximabb]}]\n",
      "therapies[0].agents: unknown agent 'cetuximabb' (did you mean cetuximab?)"),
     ("bad-level", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {expression: {GPX4: up}}\n",
@@ -45,15 +46,16 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
      "unknown tumour-microenvironment term 'hypoxia' (did you mean hypoxic?"),
     ("vaf-out-of-range", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations: [{gene: KRAS, change: G12C, vaf: 31}]\n",
-     "alterations[0].vaf: Input should be less than or equal to 1 (got 31)"),
+     "alterations[0].vaf: VAF is a fraction between 0 and 1; 31 looks like a percentage, "
+     "write 0.31"),
     ("negative-tmb", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {tmb: -3}\n",
-     "biomarkers.tmb: Input should be greater than or equal to 0 (got -3)"),
+     "biomarkers.tmb: must be at least 0 (got -3)"),
     ("bad-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-13-01}]\n",
      "p.yaml:2: ctdna[0].date: cannot read '2025-13-01': month must be in 1..12"),
     ("impossible-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-02-30}]\n",
      "p.yaml:2: ctdna[0].date: cannot read '2025-02-30'"),
     ("not-a-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: last week}]\n",
-     "ctdna[0].date: Input should be a valid date"),
+     "ctdna[0].date: 'last week' is not a date; write dates as YYYY-MM-DD"),
     ("duplicate-ctdna-date", "p.yaml",
      b"tumour: {type: COADREAD}\nctdna:\n  - {date: 2025-01-01}\n  - {date: 2025-01-01}\n",
      "two ctDNA draws share the date 2025-01-01"),
@@ -67,7 +69,7 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("oversize", "p.yaml", b"#" * (MAX_BYTES + 1), "larger than the 1,000,000-byte limit"),
     ("too-many-alterations", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations:\n" + b"  - {gene: KRAS, change: G12C}\n" * 501,
-     "alterations: List should have at most 500 items"),
+     "alterations: too many entries: at most 500"),
 ]
 
 
@@ -145,3 +147,42 @@ def test_arbitrary_tumour_sections(tumour: dict) -> None:
 def test_parse_text_never_expands_aliases_even_when_small() -> None:
     with pytest.raises(InputError):
         parse_text("a: &x 1\nb: *x\n", "small.yaml")
+
+
+PROFILE_MESSAGES: list[tuple[str, str]] = [
+    ("ctdna: [{date: 12/03/2025}]",
+     "ctdna[0].date: '12/03/2025' is not a date; write dates as YYYY-MM-DD"),
+    ("alterations: [{gene: KRAS, change: G12C, vaf: 31}]",
+     "alterations[0].vaf: VAF is a fraction between 0 and 1; 31 looks like a percentage, "
+     "write 0.31"),
+    ("alterations: [{gene: KRAS, change: G12C, vaf: -0.2}]",
+     "alterations[0].vaf: VAF is a fraction between 0 and 1; got -0.2"),
+    ("therapies: [{agents: [oxaliplatin], response: XX}]",
+     "therapies[0].response: 'XX' is not allowed; allowed: CR, PR, SD, PD"),
+    ("alterations: [{gene: KRAS, type: mutated}]",
+     "alterations[0].type: 'mutated' is not allowed; allowed: mutation, amplification, loss, "
+     "fusion, promoter-methylation, wild-type, overexpression"),
+    ("biomarkers: {tme: [Immune Hott]}",
+     "biomarkers.tme: unknown tumour-microenvironment term 'Immune Hott' (did you mean "
+     "immune-hot? allowed: "),
+    ("alterations: [{gene: KRAS, change: G12C, type: wild-type}]",
+     "alterations[0]: change 'G12C' contradicts type 'wild-type': wild-type means no change "
+     "was found; drop the change or the type"),
+    ("alterations: [{gene: KRAS, change: 'Q??zz'}]",
+     "alterations[0].change: change 'Q??zz' is not a recognised variant notation;"),
+    ("therapies: [{agents: [Tecentriqq]}]",
+     "therapies[0].agents: unknown agent 'Tecentriqq' (did you mean atezolizumab?)"),
+    ("therapies: [{agents: [oxaliplatin], line: 0}]",
+     "therapies[0].line: must be at least 1 (got 0)"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), PROFILE_MESSAGES)
+def test_profile_messages_are_exact(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"tumour: {{type: COADREAD}}\n{body}\n")
+    result = CliRunner().invoke(cli, ["evaluate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"p.yaml:2: {message}" in result.output
+    assert ";;" not in result.output and "; ;" not in result.output and "?;" not in result.output
+    assert "Input should" not in result.output

@@ -74,7 +74,8 @@ def test_bad_profile_exit_2_without_traceback(runner: CliRunner, tmp_path: Path)
     bad.write_text("tumour:\n  type: COADREAD\nalterations:\n  - {gene: KRASS, change: G12C}\n")
     result = runner.invoke(cli, ["evaluate", str(bad)])
     assert result.exit_code == 2
-    assert result.output == (f"Error: {bad}:4: alterations[0].gene: unknown gene 'KRASS' "
+    assert result.output == (f"Error: {bad}:4: alterations[0].gene: unknown gene 'KRASS': "
+                             "not an HGNC symbol, alias or previous symbol "
                              "(did you mean KRAS?)\n")
     assert "Traceback" not in result.output
 
@@ -139,7 +140,21 @@ def test_schema(runner: CliRunner) -> None:
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert "tumour" in schema["properties"]
-    assert schema["required"] == ["tumour"]
+    assert schema["oneOf"] == [{"required": ["tumour"]}, {"required": ["tumor"]}]
+
+
+def test_version_names_package_knowledge_and_reference_data(runner: CliRunner) -> None:
+    from regimen import __version__
+    from regimen.knowledge.reference import data_versions
+
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"regimen {__version__}"
+    assert lines[1].startswith("knowledge: regimen-gi-resistance ")
+    assert lines[2:] == [f"reference {name}: {version}"
+                         for name, version in data_versions().items()]
+    assert any("oncotree_2025_10_03" in line for line in lines)
 
 
 def test_knowledge_list(runner: CliRunner, kb) -> None:

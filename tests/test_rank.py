@@ -121,7 +121,7 @@ def test_json_is_byte_identical_across_runs_and_hash_seeds() -> None:
         outputs.add(out.stdout)
     assert len(outputs) == 1
     data = json.loads(outputs.pop())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
 
 
 def test_backbone_blunted_by_unaddressed_mechanism_is_not_penalised(mini_kb) -> None:

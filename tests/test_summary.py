@@ -51,4 +51,5 @@ def test_summary_cli_formats(tmp_path) -> None:
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page.read_text())
     bad = runner.invoke(cli, ["knowledge", "summary", "--tumour", "brain"])
     assert bad.exit_code == 2
-    assert "--tumour: unknown tumour type 'brain'" in bad.output
+    assert "--tumour: 'brain' (BRAIN, CNS/Brain) belongs to the CNS/Brain organ system" in \
+        bad.output

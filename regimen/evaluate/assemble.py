@@ -10,16 +10,16 @@ import datetime as dt
 
 from ..engine.base import Runner
 from ..knowledge.base import KnowledgeBase
-from ..profile import Profile
+from ..profile import Profile, Therapy
 from ..result import (
     CtdnaEvent,
     CtdnaSection,
     KnowledgeInfo,
-    NotConsidered,
     PatientSummary,
     Result,
     TherapySummary,
 )
+from .considered import not_considered
 from .ctdna import derive_events, series
 from .facts import profile_facts
 from .findings import collect
@@ -57,9 +57,13 @@ def patient_summary(profile: Profile, kb: KnowledgeBase) -> PatientSummary:
     """The profile in a few lines, as the report's patient section shows it."""
     alterations = []
     for alt in profile.alterations:
-        text = f"{alt.gene} {alt.change}" if alt.change else f"{alt.gene} {alt.type}"
+        gene = f"{alt.gene} (isoform {alt.isoform})" if alt.isoform else alt.gene
+        text = f"{gene} {alt.change}" if alt.change else f"{gene} {alt.type}"
+        notes = [f"as written: {alt.change_as_written}"] if alt.change_as_written else []
         if alt.vaf is not None:
-            text += f" (VAF {alt.vaf:g})"
+            notes.append(f"VAF {alt.vaf:g}")
+        if notes:
+            text += f" ({'; '.join(notes)})"
         alterations.append(text)
     b = profile.biomarkers
     markers = []
@@ -75,17 +79,28 @@ def patient_summary(profile: Profile, kb: KnowledgeBase) -> PatientSummary:
     markers += [f"microbiome {t}: {lvl}" for t, lvl in sorted(b.microbiome.items())]
     return PatientSummary(
         tumour=profile.tumour.type,
-        tumour_name=kb.vocabulary.tumours[profile.tumour.type].name,
+        tumour_name=kb.vocabulary.tumour(profile.tumour.type).name,
         stage=profile.tumour.stage,
         alterations=alterations,
         biomarkers=markers,
-        therapies=[TherapySummary(line=t.line or i, agents=list(t.agents), start=t.start,
-                                  end=t.end, response=t.response)
+        therapies=[TherapySummary(line=t.line or i, agents=list(t.agents),
+                                  regimens=list(t.regimens), label=therapy_label(t, kb),
+                                  start=t.start, end=t.end, response=t.response)
                    for i, t in enumerate(profile.therapies, start=1)],
         drug_sensitivity=[f"{s.agent}: {s.result}" for s in profile.drug_sensitivity],
         conditions=list(profile.clinical.conditions),
         ctdna_draws=len(profile.ctdna),
     )
+
+
+def therapy_label(therapy: Therapy, kb: KnowledgeBase) -> str:
+    """``FOLFOX (oxaliplatin + fluorouracil + leucovorin) + bevacizumab``."""
+    covered: set[str] = set()
+    for display in therapy.regimens:
+        regimen = next(r for r in kb.vocabulary.regimens.regimens if r.display == display)
+        covered |= set(regimen.agents)
+    rest = [a for a in therapy.agents if a not in covered]
+    return " + ".join([*therapy.regimens, *rest])
 
 
 def ctdna_section(profile: Profile, events: list[CtdnaEvent]) -> CtdnaSection:
@@ -98,14 +113,3 @@ def ctdna_section(profile: Profile, events: list[CtdnaEvent]) -> CtdnaSection:
         note = "no ctDNA draws in the profile"
     return CtdnaSection(draws=len(draws), trend=len(draws) > 1, note=note,
                         events=list(events), series=series(draws, profile.settings.ctdna))
-
-
-def not_considered(profile: Profile, kb: KnowledgeBase) -> NotConsidered:
-    """Genes and agents in the profile that no rule names."""
-    genes = {a.gene for a in profile.alterations}
-    genes |= set(profile.biomarkers.expression)
-    genes |= {v.gene for d in profile.ctdna for v in d.variants}
-    agents = {a for t in profile.therapies for a in t.agents}
-    agents |= {s.agent for s in profile.drug_sensitivity}
-    return NotConsidered(genes=sorted(genes - kb.used_genes()),
-                         agents=sorted(agents - kb.used_agents()))

@@ -30,7 +30,7 @@ def profile_facts(profile: Profile, kb: KnowledgeBase,
     """Translate a validated profile (and its ctDNA events) into facts."""
     vocab = kb.vocabulary
     code = profile.tumour.type
-    tumour_type = vocab.tumours[code]
+    tumour_type = vocab.tumour(code)
     yield fact("Tumour", code=code, lineage=vocab.lineage(code), organ=tumour_type.organ)
     for alt in profile.alterations:
         yield fact("Alteration", gene=alt.gene, change=alt.change, type=alt.type,

@@ -72,10 +72,10 @@ def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) ->
     """Best match of the patient's tumour against the tumours a study was done in."""
     vocab = kb.vocabulary
     patient_lineage = vocab.lineage(patient_code)
-    patient = vocab.tumours[patient_code]
+    patient = vocab.tumour(patient_code)
     best = len(MATCH_LEVELS) - 1
     for code in studied_in:
-        studied = vocab.tumours[code]
+        studied = vocab.tumour(code)
         if code == "GI":
             level = "gi-general" if patient.gi else "non-gi"
         elif code == "SOLID":
@@ -95,7 +95,7 @@ def tumour_match(kb: KnowledgeBase, patient_code: str, studied_in: list[str]) ->
 def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str | None:
     if match == "exact":
         return None
-    names = ", ".join(kb.vocabulary.tumours[c].name for c in studied_in)
+    names = ", ".join(kb.vocabulary.tumour(c).name for c in studied_in)
     if match == "gi-general":
         return f"reported for {names}, not for this tumour type specifically"
     if match == "pan-tumour":

@@ -298,6 +298,33 @@ def read_stream(stream: IO[bytes], source: str = "<stdin>") -> Document:
 
 _E = TypeVar("_E", bound=InputError)
 
+_PLAIN: dict[str, str] = {
+    "date_from_datetime_parsing": "{input!r} is not a date; write dates as YYYY-MM-DD",
+    "date_parsing": "{input!r} is not a date; write dates as YYYY-MM-DD",
+    "date_type": "{input!r} is not a date; write dates as YYYY-MM-DD",
+    "date_from_datetime_inexact": "{input!r} is not a date; write dates as YYYY-MM-DD",
+    "greater_than_equal": "must be at least {ge} (got {input!r})",
+    "greater_than": "must be more than {gt} (got {input!r})",
+    "less_than_equal": "must be at most {le} (got {input!r})",
+    "less_than": "must be less than {lt} (got {input!r})",
+    "float_parsing": "{input!r} is not a number",
+    "float_type": "{input!r} is not a number",
+    "int_parsing": "{input!r} is not a whole number",
+    "int_type": "{input!r} is not a whole number",
+    "int_from_float": "{input!r} is not a whole number",
+    "bool_parsing": "{input!r} is not true or false",
+    "bool_type": "{input!r} is not true or false",
+    "string_type": "expected text, got {input!r}",
+    "list_type": "expected a list, got {input!r}",
+    "dict_type": "expected a mapping of keys to values, got {input!r}",
+    "model_type": "expected a mapping of keys to values, got {input!r}",
+    "too_long": "too many entries: at most {max_length}",
+    "too_short": "too few entries: at least {min_length}",
+    "string_too_long": "text is too long: at most {max_length} characters",
+    "string_too_short": "text is too short: at least {min_length} characters",
+}
+"""pydantic error types -> the message regimen shows (never pydantic's own wording)."""
+
 
 def validation_error(exc: ValidationError, doc: Document, error: type[_E], *,
                      base: Path_ = (), context: str = "",
@@ -325,7 +352,14 @@ def validation_error(exc: ValidationError, doc: Document, error: type[_E], *,
     elif first["type"] == "missing":
         message = f"required field {loc[-1]!r} is missing"
     elif first["type"] == "literal_error":
-        message = f"{first.get('input')!r} is not allowed; {message.lower()}"
+        expected = (first.get("ctx") or {}).get("expected", "")
+        values = ", ".join(part.strip(" '") for part in
+                           expected.replace(" or ", ", ").split(","))
+        message = f"{first.get('input')!r} is not allowed; allowed: {values}"
+    elif first["type"] in _PLAIN:
+        ctx = {key: f"{value:g}" if isinstance(value, float) else value
+               for key, value in (first.get("ctx") or {}).items()}
+        message = _PLAIN[first["type"]].format(input=first.get("input"), **ctx)
     elif "input" in first and first["type"] not in ("value_error", "assertion_error") and \
             not isinstance(first["input"], dict | list):
         message = f"{message} (got {first['input']!r})"

@@ -23,7 +23,7 @@ from .language import (
     Then,
 )
 from .loader import load_knowledge
-from .vocabulary import TumourType, Vocabulary, normalise_change
+from .vocabulary import TumourType, Vocabulary
 
 __all__ = [
     "CTDNA_EVENTS",
@@ -46,6 +46,5 @@ __all__ = [
     "TumourType",
     "Vocabulary",
     "load_knowledge",
-    "normalise_change",
     "walk_conditions",
 ]

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import Field, RootModel, field_validator, model_validator
 
+from ..errors import VocabularyError
 from ..models import Model
+from .notation import parse_change
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -115,6 +117,33 @@ REQUIRED: tuple[str, ...] = ("describe", "check", "witness", "genes", "agents")
 """Methods every kind defines itself; kinds with a ``fact`` also define ``describe_fact``."""
 
 
+def _canonical_changes(changes: list[str] | None, genes: list[str] | None) -> list[str] | None:
+    """A rule's ``change`` values in the profile's canonical spelling (``p.Gly12Cys`` ->
+    ``G12C``), so rules and profiles match; a value that does not parse is kept as written
+    and refused by :func:`_bad_changes` (lint)."""
+    if not changes:
+        return changes
+    gene = genes[0] if genes and len(genes) == 1 else None
+    out: list[str] = []
+    for change in changes:
+        try:
+            out.append(parse_change(change, gene).text)
+        except VocabularyError:
+            out.append(change)
+    return out
+
+
+def _bad_changes(changes: list[str] | None, genes: list[str] | None) -> list[str]:
+    gene = genes[0] if genes and len(genes) == 1 else None
+    bad: list[str] = []
+    for change in changes or ():
+        try:
+            parse_change(change, gene)
+        except VocabularyError:
+            bad.append(change)
+    return bad
+
+
 # --------------------------------------------------------------------------- kinds
 class TumourCond(Model, ConditionKind):
     kind: ClassVar[str] = "tumour"
@@ -132,7 +161,8 @@ class TumourCond(Model, ConditionKind):
         return f"tumour {_alts(self.codes)}"
 
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
-        return [], [("tumour type", _unknown(self.codes, set(kb.vocabulary.tumours)))]
+        vocab = kb.vocabulary
+        return [], [("tumour type", [c for c in self.codes if not vocab.is_tumour_code(c)])]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
         profile.setdefault("tumour", {"type": builder.patient_code(self.codes[0])})
@@ -158,6 +188,11 @@ class AlterationCond(Model, ConditionKind):
 
     _lists = field_validator("gene", "change", "type", mode="before")(_listify)
 
+    @model_validator(mode="after")
+    def _canonical(self) -> AlterationCond:
+        object.__setattr__(self, "change", _canonical_changes(self.change, self.gene))
+        return self
+
     def describe(self) -> str:
         what = _alts(self.change) if self.change else (_alts(self.type) if self.type
                                                       else "altered")
@@ -167,7 +202,9 @@ class AlterationCond(Model, ConditionKind):
     def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
         vocab = kb.vocabulary
         return [], [("gene", _unknown(self.gene, set(vocab.genes))),
-                    ("alteration type", _unknown(self.type, (*vocab.alteration_types, "any")))]
+                    ("alteration type", _unknown(self.type, (*vocab.alteration_types, "any"))),
+                    ("variant notation (see regimen/knowledge/notation.py)",
+                     _bad_changes(self.change, self.gene))]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
         entry: dict[str, Any] = {"gene": self.gene[0]}
@@ -425,6 +462,11 @@ class CtdnaCond(Model, ConditionKind):
         "event", "gene", "change", "during_agent", "during_class", mode="before"
     )(_listify)
 
+    @model_validator(mode="after")
+    def _canonical(self) -> CtdnaCond:
+        object.__setattr__(self, "change", _canonical_changes(self.change, self.gene))
+        return self
+
     def describe(self) -> str:
         subject = " ".join(x for x in (_alts(self.gene), _alts(self.change)) if x)
         during = _alts(self.during_agent) or _alts(self.during_class)
@@ -435,6 +477,8 @@ class CtdnaCond(Model, ConditionKind):
         agents = set(kb.agents)
         return [], [("ctDNA event", _unknown(self.event, CTDNA_EVENTS)),
                     ("gene", _unknown(self.gene, set(kb.vocabulary.genes))),
+                    ("variant notation (see regimen/knowledge/notation.py)",
+                     _bad_changes(self.change, self.gene)),
                     ("agent", _unknown(self.during_agent, agents)),
                     ("agent class", _unknown(self.during_class, agents))]
 

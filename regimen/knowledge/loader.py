@@ -2,7 +2,7 @@
 
 Files under ``knowledge/``: ``manifest.yaml``, ``sources.yaml``,
 ``vocabulary.yaml`` (and ``vocabulary/*.yaml``), ``agents.yaml``,
-``mechanisms.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
+``mechanisms.yaml``, ``regimens.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
 validated with ``extra="forbid"``; a broken file is reported with its path, the
 rule id and the field. Cross-reference checks live in :mod:`regimen.tools.lint`.
 
@@ -26,6 +26,7 @@ from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .regimens import load_regimens
 from .vocabulary import TumourType, Vocabulary
 
 StrList = list[str]
@@ -73,8 +74,9 @@ def knowledge_files(root: Path) -> list[Path]:
     """Every file the knowledge base is read from, in reading (and digest) order."""
     rules_dir = root / "rules"
     exclusions = [p for p in _split_files(root, "exclusions") if p.is_file()]
+    regimens = [root / "regimens.yaml"] if (root / "regimens.yaml").is_file() else []
     return [root / "manifest.yaml", root / "sources.yaml", *_split_files(root, "agents"),
-            *_split_files(root, "mechanisms"), *_split_files(root, "vocabulary"),
+            *_split_files(root, "mechanisms"), *_split_files(root, "vocabulary"), *regimens,
             *(sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []), *exclusions]
 
 
@@ -143,6 +145,8 @@ def _load(root: Path, digest: str) -> KnowledgeBase:
     vocabulary = _load_vocabulary(
         [read(p) for p in _split_files(root, "vocabulary")], agents
     )
+    if (root / "regimens.yaml").is_file():
+        vocabulary.regimens = load_regimens(root / "regimens.yaml")
 
     rules: list[Rule] = []
     rule_files: dict[str, str] = {}

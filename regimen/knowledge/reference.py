@@ -391,6 +391,11 @@ def oncotree_node(code_or_name: str) -> OncoTreeNode:
     )
 
 
+def find_node(code: str) -> OncoTreeNode | None:
+    """The node with exactly this code (upper case), or None; no name look-up, no suggestion."""
+    return _oncotree().nodes.get(code)
+
+
 def lineage(code: str) -> tuple[OncoTreeNode, ...]:
     """The node and its ancestors, from the node up to the root ``TISSUE``."""
     tree = _oncotree()

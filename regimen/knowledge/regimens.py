@@ -62,7 +62,8 @@ class RegimenIndex:
 def load_regimens(path: Path) -> RegimenIndex:
     """Read and validate a regimens file (``knowledge/regimens.yaml``)."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, yaml.YAMLError) as error:
         raise KnowledgeError(f"cannot read regimens: {error}", source=str(path)) from error
     try:

@@ -159,7 +159,7 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
             yield err("option backbone agents must also be listed in agents")
         if not set(spec.rechallenge) <= set(spec.agents):
             yield err("option rechallenge agents must also be listed in agents")
-        bad = _unknown(spec.studied_in, set(kb.vocabulary.tumours))
+        bad = [c for c in spec.studied_in if not kb.vocabulary.is_tumour_code(c)]
         if bad:
             yield err(f"option studied_in has unknown tumour codes: {', '.join(bad)}")
     if then.avoid is not None:

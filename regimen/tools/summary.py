@@ -130,6 +130,6 @@ def summarise_knowledge(kb: KnowledgeBase, tumour: str | None = None) -> Evidenc
     return EvidenceSummary(
         knowledge=f"{kb.manifest.name} {kb.version} ({len(kb.rules)} rules, digest {kb.digest})",
         tumour=tumour,
-        tumour_name=kb.vocabulary.tumours[tumour].name if tumour else None,
+        tumour_name=kb.vocabulary.tumour(tumour).name if tumour else None,
         mechanisms=mechanisms, other_options=other, avoid=items("avoid"),
         cautions=items("caution"), tests=items("test"))

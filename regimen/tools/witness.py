@@ -45,7 +45,7 @@ class WitnessBuilder:
             code = "COADREAD"
             if rule.then.option is not None:
                 studied = [c for c in rule.then.option.studied_in
-                           if self.kb.vocabulary.tumours[c].gi and c != "GI"]
+                           if self.kb.vocabulary.tumour(c).gi and c != "GI"]
                 code = studied[0] if studied else code
             profile["tumour"] = {"type": code}
         return profile
@@ -57,7 +57,7 @@ class WitnessBuilder:
     def patient_code(self, code: str) -> str:
         """A code a patient can have: the code itself, or its first specific descendant."""
         vocab = self.kb.vocabulary
-        if vocab.tumours[code].parent is not None:
+        if vocab.tumour(code).parent is not None:
             return code
         below = sorted(c for c, t in vocab.tumours.items()
                        if t.parent is not None and code in vocab.lineage(c))
