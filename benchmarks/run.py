@@ -112,8 +112,11 @@ def main() -> None:
     print(f"regimen {__version__}, python {platform.python_version()} on "
           f"{platform.machine()}, {os.cpu_count()} cores")
     _row("figure", "measured", "target")
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "REGIMEN_CACHE_DIR": cache}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as pycache:
+        # As installed: pip byte-compiles a package, so the cold figures read
+        # bytecode, even where the environment says not to write it.
+        env = {**os.environ, "REGIMEN_CACHE_DIR": cache, "PYTHONPYCACHEPREFIX": pycache}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         command = [sys.executable, "-m", "regimen", "evaluate", str(EXAMPLE)]
         _child(command, env)  # fills the cache
         cpu, rss = _cold(command, runs, env)

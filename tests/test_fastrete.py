@@ -236,3 +236,39 @@ def test_variable_bindings_fall_back_to_experta_nodes() -> None:
 def test_indexed_rejects_an_unknown_mode() -> None:
     with pytest.raises(ValueError, match="unknown index mode"):
         indexed(lambda v: True, "range", [1])
+
+
+def test_preparation_equals_experta_on_every_rule() -> None:
+    """The short-cut preparation gives the rule experta's ``prepare_rule`` gives."""
+    from regimen.engine.experta.fastrete import _prepare, _utils
+
+    def fire(self: Any) -> None:
+        pass
+
+    handmade = [*_rules(),
+                experta.Rule(Item(kind=experta.L("a") | experta.L("b")))(fire),
+                experta.Rule(experta.NOT(Item(kind=~experta.L("a"))), Tag())(fire),
+                experta.Rule()(fire),
+                experta.Rule(experta.AND(Item(kind=experta.L("a")), Tag()))(fire)]
+    compiled = list(Engine(KB)._engine.get_rules())
+    assert len(compiled) == len(KB.rules)
+    for rule in [*compiled, *handmade]:
+        assert _prepare(rule) == _utils.prepare_rule(rule), rule
+
+
+def test_compiled_rules_pass_the_arguments_experta_would() -> None:
+    """The cached signature gives the same argument filter as ``inspect.signature``."""
+    from regimen.engine.experta.compile import CompiledRule, make_action
+
+    def with_kwargs(engine: Any, **kwargs: Any) -> None:
+        pass
+
+    def with_names(engine: Any, k: Any = None) -> None:
+        pass
+
+    for action in (make_action("X1"), make_action("X2"), with_kwargs, with_names):
+        ours = CompiledRule(Item())(action)
+        stock = experta.Rule(Item())(action)
+        assert ours._wrapped is stock._wrapped is action
+        assert ours._wrapped_args == stock._wrapped_args
+        assert ours.__name__ == stock.__name__

@@ -10,7 +10,10 @@ frozenset, never OR-ed literals (which expand combinatorially).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from functools import update_wrapper
+from types import CodeType, FunctionType
 from typing import Any
 
 from ...knowledge.base import KnowledgeBase
@@ -164,12 +167,56 @@ def compile_condition(cond: Condition) -> Any:
     return COMPILERS[cond.kind](cond.spec, compile_condition)
 
 
+_PARAMETERS: dict[CodeType, set[str]] = {}
+"""Code object of an action -> the argument names experta passes it (empty: all)."""
+
+
+def _parameters(function: FunctionType) -> set[str]:
+    """What experta's ``Rule.__call__`` derives from ``inspect.signature``, once per code."""
+    found = _PARAMETERS.get(function.__code__)
+    if found is None:
+        signature = inspect.signature(function)
+        if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+            found = set()
+        else:
+            found = set(signature.parameters)
+        _PARAMETERS[function.__code__] = found
+    return found
+
+
+_ExpertaRule: Any = experta.Rule
+
+
+class CompiledRule(_ExpertaRule):
+    """experta's ``Rule``, reading its action's signature from a cache.
+
+    experta rebuilds a rule about ten times while it prepares the network (each
+    step of the DNF rewrite calls ``new_conditions``, which wraps the action
+    again) and each wrap calls ``inspect.signature``: some 2,400 calls for the
+    knowledge base. Every compiled action is a plain function with the same
+    parameters, so the names are computed once per code object; anything else
+    (a wrapped callable, a ``__signature__``) goes through experta unchanged.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        wrapped: Any = getattr(self, "_wrapped", None)
+        action: Any = args[0] if args else None
+        if wrapped is None and type(action) is FunctionType \
+                and not hasattr(action, "__wrapped__") and not hasattr(action, "__signature__"):
+            self._wrapped = action
+            parameters = _parameters(action)
+            if parameters:
+                self._wrapped_args = set(parameters)
+            return update_wrapper(self, action)
+        return super().__call__(*args, **kwargs)
+
+
 def compile_rule(rule: Rule, kb: KnowledgeBase, action: Callable[..., None]) -> Any:
     """One knowledge rule -> one experta Rule whose action calls ``action``."""
     patterns = [compile_condition(c) for c in rule.when]
     if all(c.kind == "not" for c in rule.when):
         patterns.insert(0, experta.InitialFact())
-    return experta.Rule(*patterns, salience=SALIENCE[rule.stage])(action)
+    return CompiledRule(*patterns, salience=SALIENCE[rule.stage])(action)
 
 
 def make_action(rule_id: str) -> Callable[..., None]:

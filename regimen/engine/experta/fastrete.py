@@ -26,7 +26,7 @@ run by experta's own nodes, unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 from ._compat import experta
@@ -42,6 +42,7 @@ BusNode: Any = _nodes.BusNode
 OrdinaryMatchNode: Any = _nodes.OrdinaryMatchNode
 NotNode: Any = _nodes.NotNode
 ConflictSetNode: Any = _nodes.ConflictSetNode
+SameContextCheck: Any = _check.SameContextCheck
 Activation: Any = experta.activation.Activation
 Token: Any = _token.Token
 TypeCheck: Any = _check.TypeCheck
@@ -404,6 +405,19 @@ class FastMatcher(ReteMatcher):
         super().__init__(engine)
 
     # -- building -------------------------------------------------------
+    @staticmethod
+    def prepare_ruleset(engine: Any) -> set[Any]:
+        """experta's rule preparation, without the DNF rewrite of rules already in DNF.
+
+        A rule made only of patterns and negated patterns whose fields hold no
+        composite constraint (``|``, ``&``, ``~``) is its own disjunctive
+        normal form: experta's rewrite rebuilds it, fact by fact, into an equal
+        rule. Such a rule gets only what experta's preparation adds (an initial
+        fact before a leading ``NOT``, or in an empty rule); every other rule
+        goes through experta's ``prepare_rule``.
+        """
+        return {_prepare(rule) for rule in engine.get_rules()}
+
     def build_network(self) -> None:
         ruleset = self.prepare_ruleset(self.engine)
         alpha = self._build_alpha(ruleset)
@@ -412,7 +426,12 @@ class FastMatcher(ReteMatcher):
             self._terminals = self._get_conflict_set_nodes()
             return
         self.root_node = alpha[0]
-        self.build_beta_part(ruleset, alpha[1])
+        for rule in ruleset:
+            if isinstance(rule[0], experta.OR):
+                for subrule in rule[0]:
+                    _wire_rule(rule, alpha[1], subrule)
+            else:
+                _wire_rule(rule, alpha[1], rule)
         self._speed_up(list(alpha[1].values()))
         self.fast = True
 
@@ -573,6 +592,66 @@ class FastEngineMixin:
             activation.rule(engine, **{k: v for k, v in activation.context.items()
                                        if not k.startswith("__")})
         engine.running = False
+
+
+_COMPOSITE = (experta.fieldconstraint.ORFC, experta.fieldconstraint.ANDFC,
+              experta.fieldconstraint.NOTFC, experta.Fact)
+
+
+def _plain_pattern(element: Any) -> bool:
+    return isinstance(element, experta.Fact) and not any(
+        isinstance(value, _COMPOSITE)
+        for value in element.values())
+
+
+def _prepare(rule: Any) -> Any:
+    """``experta``'s ``prepare_rule``, short-cut for rules already in normal form."""
+    if not all(_plain_pattern(e) or (isinstance(e, experta.NOT) and len(e) == 1
+                                     and _plain_pattern(e[0])) for e in rule):
+        return _utils.prepare_rule(rule)
+    if not rule:
+        return rule.new_conditions(experta.InitialFact())
+    if isinstance(rule[0], experta.NOT):
+        return rule.new_conditions(experta.InitialFact(), *rule)
+    return rule.new_conditions(*rule)
+
+
+def _wire_rule(rule: Any, terminals: dict[Any, Any], lhs: Any) -> None:
+    """experta's ``wire_rule`` for patterns, ``NOT`` and ``AND`` (what the fast path allows).
+
+    experta's version defines its dispatcher anew on every call, so each call
+    recomputes the method resolution of every element type it meets.
+    """
+    last = _wire(lhs, terminals)
+    conflict_set_node = ConflictSetNode(rule)
+    last.add_child(conflict_set_node, conflict_set_node.activate)
+
+
+def _wire(element: Any, terminals: dict[Any, Any]) -> Any:
+    if isinstance(element, experta.Fact):
+        return terminals[element]
+    if isinstance(element, experta.NOT):
+        return terminals[element[0]]
+    if isinstance(element, experta.OR):
+        raise SyntaxError("You can't use an OR clause inside FORALL or EXISTS")
+    if not isinstance(element, experta.Rule | experta.AND):
+        raise TypeError(f"Unknown type {type(element)}")
+    if len(element) == 1:
+        return _wire(element[0], terminals)
+    current = None
+    for first, second in pairwise(element):
+        node_class = NotNode if isinstance(second, experta.NOT) else OrdinaryMatchNode
+        if current is None:
+            current = node_class(SameContextCheck())
+            left = _wire(first, terminals)
+            right = _wire(second, terminals)
+        else:
+            left = current
+            right = _wire(second, terminals)
+            current = node_class(SameContextCheck())
+        left.add_child(current, current.activate_left)
+        right.add_child(current, current.activate_right)
+    return current
 
 
 def _order(checks: set[Any]) -> str:
