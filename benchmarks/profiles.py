@@ -99,16 +99,22 @@ class ProfileGenerator:
         return [self.profile(rnd, i) for i in range(count)]
 
 
+def _plain_symbols() -> list[str]:
+    """Approved HGNC symbols of protein-coding style (upper-case letters and digits), sorted."""
+    from regimen.knowledge import reference
+
+    return [s for s in reference.approved_symbols() if s.isupper() and s.isalnum()]
+
+
 def many_alterations(count: int = 500, variant: int = 0) -> dict[str, Any]:
-    """A profile with ``count`` alterations, nearly all in genes no rule names.
+    """A profile with ``count`` alterations, nearly all in real genes no rule names.
 
     Each ``variant`` names other genes, so that repeated timings measure first look-ups."""
-    letters = "BCDFGHJLMNPQRSTVWXZ"
+    symbols = _plain_symbols()
+    start = (variant * count * 7) % max(len(symbols) - count * 7, 1)
     alterations = [{"gene": "KRAS", "change": "G12C"}]
     for i in range(count - 1):
-        symbol = "Q" + letters[i % len(letters)] + letters[(i // len(letters)) % len(letters)] \
-            + str(i) + ("" if not variant else f"V{variant}")
-        alterations.append({"gene": symbol, "type": "mutation", "vaf": 0.1})
+        alterations.append({"gene": symbols[start + 7 * i], "type": "mutation", "vaf": 0.1})
     return {"id": "MANY-ALTERATIONS", "tumour": {"type": "COADREAD"},
             "alterations": alterations}
 
@@ -116,7 +122,7 @@ def many_alterations(count: int = 500, variant: int = 0) -> dict[str, Any]:
 def long_ctdna(draws: int = 200, variants: int = 50) -> dict[str, Any]:
     """``draws`` ctDNA draws, each listing up to ``variants`` variants that come and go."""
     rnd = random.Random(7)
-    genes = [f"QV{i}" for i in range(variants - 2)] + ["KRAS", "EGFR"]
+    genes = [*_plain_symbols()[1000:1000 + 11 * (variants - 2):11], "KRAS", "EGFR"]
     changes = {g: f"A{i + 10}T" for i, g in enumerate(genes)}
     changes["KRAS"], changes["EGFR"] = "G12D", "S492R"
     series = []

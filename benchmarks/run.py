@@ -77,25 +77,14 @@ def _engine_scaling(quick: bool) -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    report = getattr(module, "report", None)
-    if callable(report):
-        report(quick=quick)
-        return
     entry = getattr(module, "main", None)
     if not callable(entry):
-        print("engine scaling: benchmarks/engine_scaling.py has no report() or main()")
+        print("engine scaling: benchmarks/engine_scaling.py has no main()")
         return
     saved = sys.argv
     try:
-        for argv in ([str(path), "--quick"] if quick else [str(path)], [str(path)]):
-            sys.argv = argv
-            try:
-                entry()
-                return
-            except SystemExit as exc:  # its own argument parser refused --quick
-                if exc.code in (0, None):
-                    return
-        print("engine scaling: benchmarks/engine_scaling.py did not run; run it on its own")
+        sys.argv = [str(path), "--runs", "5" if quick else "20"]
+        entry()
     finally:
         sys.argv = saved
 
