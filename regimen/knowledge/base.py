@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .conditions import walk_conditions
-from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source, StandardSource
 from .vocabulary import Vocabulary
 
 
@@ -18,6 +18,7 @@ class KnowledgeBase:
         root: Path,
         manifest: Manifest,
         sources: dict[str, Source],
+        standard_sources: dict[str, StandardSource] | None = None,
         vocabulary: Vocabulary,
         agents: dict[str, Agent],
         mechanisms: dict[str, Mechanism],
@@ -29,6 +30,7 @@ class KnowledgeBase:
         self.root = root
         self.manifest = manifest
         self.sources = sources
+        self.standard_sources = standard_sources or {}
         self.vocabulary = vocabulary
         self.agents = agents
         self.mechanisms = mechanisms

@@ -111,12 +111,21 @@ class OptionSpec(Model):
 class AvoidSpec(Model):
     agents: StrList = Field(min_length=1)
     reason: str
+    # Where the avoid holds, in words ("anti-EGFR antibodies alone or with chemotherapy ...").
+    scope: str | None = None
+    # Agents or classes that lift the avoid when present in the same option (an approved
+    # combination that contains an avoided agent).
+    except_with: StrList = []
 
 
 class CautionSpec(Model):
     id: str | None = None
     text: str
     applies_to: StrList = []
+    # Groups of agents/classes that must each be present in an option for the caution to apply
+    # to it ([[chemotherapy], [immune-checkpoint-inhibitor]]: both a chemotherapy and an ICI).
+    # Empty: the caution applies to any option containing a member of ``applies_to``.
+    applies_when_all: list[StrList] = []
 
 
 class TestSpec(Model):
@@ -174,6 +183,20 @@ class Rule(Model):
     def caution_id(self) -> str:
         assert self.then.caution is not None
         return self.then.caution.id or self.id
+
+
+class StandardSource(Model):
+    """A pivotal trial or regulatory approval (``knowledge/standard/sources.yaml``)."""
+
+    key: str
+    kind: Literal["trial", "approval", "guideline"]
+    title: str
+    citation: str
+    nct: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    unverified: StrList = []
+    verified: str
 
 
 class Exclusion(Model):

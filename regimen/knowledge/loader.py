@@ -20,7 +20,7 @@ from ..io.documents import Document, read_document, validation_error
 from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
-from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source, StandardSource
 from .vocabulary import TumourType, Vocabulary
 
 StrList = list[str]
@@ -99,6 +99,20 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"duplicate source key {source.key!r}", source=sources_doc.source)
         sources[source.key] = source
 
+    standard_sources: dict[str, StandardSource] = {}
+    standard_path = root / "standard" / "sources.yaml"
+    if standard_path.is_file():
+        std_doc = read(standard_path)
+        for i, item in enumerate(_expect_list(std_doc, "sources")):
+            try:
+                std = StandardSource.model_validate(item)
+            except ValidationError as exc:
+                raise validation_error(exc, std_doc, KnowledgeError,
+                                       base=("sources", i)) from None
+            if std.key in sources or std.key in standard_sources:
+                raise KnowledgeError(f"duplicate source key {std.key!r}", source=std_doc.source)
+            standard_sources[std.key] = std
+
     agents = _load_entries([read(p) for p in _split_files(root, "agents")], "agents", Agent)
     mechanisms = _load_entries([read(p) for p in _split_files(root, "mechanisms")],
                                "mechanisms", Mechanism)
@@ -150,6 +164,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         root=root,
         manifest=manifest,
         sources=sources,
+        standard_sources=standard_sources,
         vocabulary=vocabulary,
         agents=agents,
         mechanisms=mechanisms,
