@@ -9,7 +9,8 @@ and names the test that would settle it. Options needing more than
 :data:`MAX_TESTS` tests, or that the evaluation would drop (an avoided agent, an
 agent the tumour progressed on), are not listed.
 
-They are ranked by the option's evidence level, then tumour match, then id, and
+They are ranked by the option's evidence and tumour-match points (the first two
+parts of the recommendation score), then evidence level, tumour match and id, and
 kept out of the recommendations.
 """
 
@@ -31,7 +32,7 @@ from ..models import EVIDENCE_LEVELS
 from ..profile import Profile
 from ..result import ConditionalOption, MissingCondition, OptionOut, TestOut
 from .findings import Candidate, Findings, citations_of
-from .rank import MATCH_LEVELS, avoided_in, score
+from .rank import EVIDENCE_POINTS, MATCH_LEVELS, MATCH_POINTS, avoided_in, score
 
 DEFAULT_CAP = 10
 """Conditional options shown by default (``--conditional N``; 0 hides them)."""
@@ -151,6 +152,7 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
             best[rule.option_id] = (*key, item)
 
     items = sorted((entry[2] for entry in best.values()), key=lambda i: (
+        -(EVIDENCE_POINTS[i.option.evidence_level] + MATCH_POINTS[i.option.tumour_match]),
         EVIDENCE_LEVELS.index(i.option.evidence_level),
         MATCH_LEVELS.index(i.option.tumour_match), i.option.id))
     return items[:cap], max(0, len(items) - cap)

@@ -97,7 +97,7 @@ def fewest_tests(assessments: list[Assessment]) -> Assessment:
 
 
 class Assessor(Protocol):
-    """What a kind needs to assess itself against a profile's facts (regimen.evaluate.conditional)."""
+    """What a kind needs to assess itself against a profile (regimen.evaluate.conditional)."""
 
     def facts(self, kind: str) -> list[Mapping[str, Any]]: ...
 
