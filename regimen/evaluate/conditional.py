@@ -170,7 +170,8 @@ def with_unlocks(tests: list[TestOut], options: list[ConditionalOption]) -> list
         ids = sorted(unlocks[test])
         out.append(TestOut(
             id=f"conditional.{_slug(test)}", test=test,
-            why=f"would settle what {len(ids)} conditional option(s) below are waiting for",
+            why=(f"would settle what {len(ids)} option(s) under 'What a test would unlock' "
+                 "are waiting for"),
             citations=[], unlocks=ids))
     return out
 
