@@ -121,14 +121,16 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
     fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
     if any(reading is not None for _, reading in fractions):
         out.append(Series(name="tumour fraction", points=[
-            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
+            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
+                        lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
     for gene, change in tracked_variants(draws):
         points = []
         for d in draws:
             reading = variant_reading(d, (gene, change), settings)
             points.append(SeriesPoint(date=d.date, value=reading.shown,
-                                      below_lod=not reading.detected))
+                                      below_lod=not reading.detected,
+                                      lod=lod_of(d, settings)))
         out.append(Series(name=f"{gene} {change}" if change else gene, points=points))
     return out
 

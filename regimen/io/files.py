@@ -54,3 +54,14 @@ def write_text_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror}", source=str(path),
                          hint="choose a writable --output path") from None
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Like :func:`write_text_atomic`, for binary output such as a PDF."""
+    try:
+        with atomic_writer(path) as handle:
+            handle.flush()
+            handle.buffer.write(data)  # type: ignore[attr-defined]
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror}", source=str(path),
+                         hint="choose a writable --output path") from None
