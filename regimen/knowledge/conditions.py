@@ -399,7 +399,7 @@ class BiomarkerCond(Model, ConditionKind):
     def assess(self, view: Assessor) -> Assessment:
         values = [f["value"] for f in view.facts("Biomarker") if f["name"] == self.name]
         if not values:
-            return _needs(BIOMARKER_TEST[self.name])
+            return _needs(BIOMARKER_TEST.get(self.name, f"{self.name} testing"))
         return _settled(any(self._holds(v) for v in values))
 
     def _holds(self, value: Any) -> bool:
