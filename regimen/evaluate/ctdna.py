@@ -23,8 +23,9 @@ Events (all with dates and values):
 
 This module is the only owner of ctDNA readings: trend events, the variants
 the rules see as ctDNA alterations (:func:`detected_variants`) and the series
-the report draws (:func:`series`) all read draws through :func:`variant_reading`
-and :func:`tumour_fraction_reading`.
+the report draws (:func:`series`) all read draws through :class:`DrawReadings`
+(each draw's variants read once into a dict; :func:`variant_reading` for a single
+look-up) and :func:`tumour_fraction_reading`.
 
 ``lead_time_days`` is set on an event when a therapy running at the event date
 later ended with progression (response PD): days from the ctDNA signal to the
@@ -72,21 +73,35 @@ def variant_reading(draw: CtdnaDraw, key: tuple[str, str | None],
 
     Not listed, ``detected: false``, or a VAF below the limit of detection (unless
     ``detected: true``) is below detection; listed without a VAF is detected with
-    an unknown value.
+    an unknown value. (One look-up; loops over draws and variants use
+    :class:`DrawReadings`, which reads every listed variant of a draw once.)
     """
-    lod = lod_of(draw, settings)
-    below = Reading(0.0, lod, detected=False)
-    for variant in draw.variants:
-        if (variant.gene, variant.change) != key:
-            continue
-        if variant.detected is False:
-            return below
-        if variant.vaf is None:
-            return Reading(lod, 1.0, detected=True)
-        if variant.vaf < lod and variant.detected is not True:
-            return below
-        return Reading(variant.vaf, variant.vaf, detected=True)
-    return below
+    return DrawReadings(draw, settings).get(key)
+
+
+class DrawReadings:
+    """Every listed variant of one draw, read once: (gene, change) -> :class:`Reading`."""
+
+    def __init__(self, draw: CtdnaDraw, settings: CtdnaSettings) -> None:
+        lod = lod_of(draw, settings)
+        self.below = Reading(0.0, lod, detected=False)
+        self.by_key: dict[tuple[str, str | None], Reading] = {}
+        for variant in draw.variants:
+            key = (variant.gene, variant.change)
+            if key in self.by_key:
+                continue  # the first listing of a variant in a draw is the one read
+            if variant.detected is False:
+                reading = self.below
+            elif variant.vaf is None:
+                reading = Reading(lod, 1.0, detected=True)
+            elif variant.vaf < lod and variant.detected is not True:
+                reading = self.below
+            else:
+                reading = Reading(variant.vaf, variant.vaf, detected=True)
+            self.by_key[key] = reading
+
+    def get(self, key: tuple[str, str | None]) -> Reading:
+        return self.by_key.get(key, self.below)
 
 
 def tumour_fraction_reading(draw: CtdnaDraw, settings: CtdnaSettings) -> Reading | None:
@@ -100,19 +115,19 @@ def tumour_fraction_reading(draw: CtdnaDraw, settings: CtdnaSettings) -> Reading
 
 def tracked_variants(draws: list[CtdnaDraw]) -> list[tuple[str, str | None]]:
     """Every (gene, change) listed in any draw, in order of first appearance."""
-    keys: list[tuple[str, str | None]] = []
+    keys: dict[tuple[str, str | None], None] = {}
     for draw in draws:
         for v in draw.variants:
-            if (v.gene, v.change) not in keys:
-                keys.append((v.gene, v.change))
-    return keys
+            keys.setdefault((v.gene, v.change), None)
+    return list(keys)
 
 
 def detected_variants(draws: list[CtdnaDraw],
                       settings: CtdnaSettings) -> list[tuple[str, str | None]]:
     """Tracked variants detected in at least one draw (the rules' ctDNA alterations)."""
+    readings = [DrawReadings(d, settings) for d in draws]
     return [key for key in tracked_variants(draws)
-            if any(variant_reading(d, key, settings).detected for d in draws)]
+            if any(r.get(key).detected for r in readings)]
 
 
 def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
@@ -124,10 +139,11 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
             SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
                         lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
+    readings = [(d, DrawReadings(d, settings)) for d in draws]
     for gene, change in tracked_variants(draws):
         points = []
-        for d in draws:
-            reading = variant_reading(d, (gene, change), settings)
+        for d, by_key in readings:
+            reading = by_key.get((gene, change))
             points.append(SeriesPoint(date=d.date, value=reading.shown,
                                       below_lod=not reading.detected,
                                       lod=lod_of(d, settings)))
@@ -172,21 +188,23 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
     baseline = draws[0]
     baseline_lod = lod_of(baseline, settings)
     keys = tracked_variants(draws)
-    baseline_readings = {k: variant_reading(baseline, k, settings) for k in keys}
+    readings = [DrawReadings(d, settings) for d in draws]
+    baseline_readings = {k: readings[0].get(k) for k in keys}
     baseline_keys = [k for k in keys if baseline_readings[k].detected]
+    in_baseline = set(baseline_keys)
 
     # the mean-VAF signal uses only baseline variants with a measured VAF
-    series, measure = _signal(draws, [k for k in baseline_keys if baseline_readings[k].exact],
-                              settings)
+    series, measure = _signal(draws, readings,
+                              [k for k in baseline_keys if baseline_readings[k].exact], settings)
     if series is not None:
         events.extend(_response_events(draws, series, measure, settings))
         events.extend(_rise_events(draws, series, measure, settings))
-    events.extend(_clearance_events(draws, keys, settings))
+    events.extend(_clearance_events(draws, readings, keys, settings))
 
     for key in keys:
-        if key in baseline_keys:
+        if key in in_baseline:
             continue
-        trajectory = [(d.date, variant_reading(d, key, settings)) for d in draws]
+        trajectory = [(d.date, r.get(key)) for d, r in zip(draws, readings, strict=True)]
         first = next(((date, value) for date, value in trajectory if value.detected), None)
         if first is None:
             continue
@@ -223,15 +241,16 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
     return sorted(out, key=lambda e: (e.date, e.event, e.gene or "", e.change or ""))
 
 
-def _signal(draws: list[CtdnaDraw], baseline_keys: list[tuple[str, str | None]],
+def _signal(draws: list[CtdnaDraw], readings: list[DrawReadings],
+            baseline_keys: list[tuple[str, str | None]],
             settings: CtdnaSettings) -> tuple[list[Reading] | None, str]:
     tfs = [tumour_fraction_reading(d, settings) for d in draws]
     if all(tf is not None for tf in tfs):
         return [tf for tf in tfs if tf is not None], "tumour fraction"
     if baseline_keys:
         series = []
-        for draw in draws:
-            values = [variant_reading(draw, k, settings) for k in baseline_keys]
+        for by_key in readings:
+            values = [by_key.get(k) for k in baseline_keys]
             series.append(Reading(sum(v.low for v in values) / len(values),
                                   sum(v.high for v in values) / len(values),
                                   detected=any(v.detected for v in values)))
@@ -296,13 +315,14 @@ def _rise_events(draws: list[CtdnaDraw], series: list[Reading], measure: str,
     )]
 
 
-def _clearance_events(draws: list[CtdnaDraw], keys: list[tuple[str, str | None]],
+def _clearance_events(draws: list[CtdnaDraw], readings: list[DrawReadings],
+                      keys: list[tuple[str, str | None]],
                       settings: CtdnaSettings) -> list[CtdnaEvent]:
     events: list[CtdnaEvent] = []
     detected_before = False
     cleared_on: dt.date | None = None
-    for draw in draws:
-        values = [variant_reading(draw, k, settings) for k in keys]
+    for draw, by_key in zip(draws, readings, strict=True):
+        values = [by_key.get(k) for k in keys]
         tf = tumour_fraction_reading(draw, settings)
         if tf is not None:
             values.append(tf)

@@ -14,6 +14,7 @@ import jinja2
 import markupsafe
 
 from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
+from ..io.cache import cache_dir
 from ..io.resources import templates_dir
 from ..result import DISCLAIMER, Result
 from .chart import ctdna_chart
@@ -65,6 +66,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(autoescape),
     )
     env.filters["refs"] = compress_refs
     env.filters["cite"] = cite_text
@@ -75,6 +77,19 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env.globals["MATCH_TEXT"] = MATCH_TEXT
     env.globals["DISCLAIMER"] = DISCLAIMER
     return env
+
+
+def _bytecode_cache(autoescape: bool) -> jinja2.BytecodeCache | None:
+    """Compiled templates in the user cache (keyed by template source), if it is on."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    target = directory / f"jinja-{jinja2.__version__}-{'escaped' if autoescape else 'plain'}"
+    try:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(target))
 
 
 _ENVS: dict[bool, jinja2.Environment] = {}
