@@ -18,18 +18,6 @@ from regimen.render import render
 DATA = Path(__file__).resolve().parent / "data" / "standard"
 CASES = sorted(DATA.glob("*.yaml"))
 
-# Standard options that the review layer's anti-EGFR avoid still blocks (see
-# tests/test_knowledge.py AVOID_CONFLICTS): strict, so they fail once the avoid states its scope.
-AVOIDED = {
-    "soc-crc.braf-v600e-encorafenib-cetuximab",
-    "soc-crc.braf-v600e-encorafenib-cetuximab-mfolfox6",
-    "soc-crc.kras-g12c-adagrasib-cetuximab",
-    "soc-crc.kras-g12c-sotorasib-panitumumab",
-}
-AVOID_REASON = ("egfr.avoid-anti-egfr-downstream avoids anti-EGFR antibodies in the approved "
-                "combination until the avoid states its scope (except_with)")
-
-
 def _case_id(path: Path) -> str:
     return path.name.removesuffix(".yaml")
 
@@ -38,9 +26,7 @@ def _cases() -> list[Any]:
     out = []
     for path in CASES:
         rule_id, kind = path.name.removesuffix(".yaml").rsplit(".", 1)
-        marks = [pytest.mark.xfail(strict=True, reason=AVOID_REASON)] \
-            if kind == "surfaces" and rule_id in AVOIDED else []
-        out.append(pytest.param(path, rule_id, kind, id=_case_id(path), marks=marks))
+        out.append(pytest.param(path, rule_id, kind, id=_case_id(path)))
     return out
 
 
