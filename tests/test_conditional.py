@@ -11,6 +11,7 @@ from regimen import Recommender
 from regimen.evaluate.conditional import MAX_TESTS, ProfileView
 from regimen.evaluate.facts import profile_facts
 from regimen.evaluate.findings import collect
+from regimen.evaluate.rank import TIERS
 from regimen.knowledge import KnowledgeBase
 from regimen.knowledge.conditions import Condition
 from regimen.render import render
@@ -72,7 +73,7 @@ def test_a_tested_gene_contradicts(kb: KnowledgeBase, recommender: Recommender,
 def test_history_only_profiles_get_conditional_options_with_tests(
         recommender: Recommender) -> None:
     for path in (HCC, PAAD):
-        result = recommender.evaluate(path)
+        result = recommender.evaluate(path, conditional=100)
         assert result.conditional_options, path
         recommended = {r.id for r in result.recommendations}
         tests = {t.test: t for t in result.suggested_tests}
@@ -95,10 +96,54 @@ def test_paad_conditional_options_include_a_gemcitabine_reversal(
     ids = {i.option.id for i in result.conditional_options}
     # an option re-using gemcitabine with a reversal agent, studied in pancreatic cancer
     assert "arf6-knockdown-rsl3-gemcitabine" in ids
-    # the options are ranked by evidence and tumour match points
-    points = [i.option.score_breakdown["evidence"] + i.option.score_breakdown["tumour_match"]
-              for i in result.conditional_options]
-    assert points == sorted(points, reverse=True)
+    # the options are ranked by tier, then by evidence and tumour match points
+    keys = [(TIERS.index(i.option.tier),
+             -(i.option.score_breakdown["evidence"] + i.option.score_breakdown["tumour_match"]))
+            for i in result.conditional_options]
+    assert keys == sorted(keys)
+
+
+def test_conditional_options_list_standard_options_first(recommender: Recommender) -> None:
+    for path in (HCC, PAAD, EXAMPLES / "crc-kras-g12c.yaml"):
+        tiers = [i.option.tier for i in recommender.evaluate(path, conditional=50)
+                 .conditional_options]
+        assert tiers == sorted(tiers, key=TIERS.index), path
+    kras = recommender.evaluate(EXAMPLES / "crc-kras-g12c.yaml").conditional_options
+    assert kras[0].option.tier == "standard"
+
+
+def test_a_standard_option_already_received_is_not_conditional(
+        recommender: Recommender, write_yaml: Callable[..., Path]) -> None:
+    before = write_yaml(base_profile(), "before.yaml")
+    ids = {i.option.id for i in recommender.evaluate(before, conditional=100)
+           .conditional_options}
+    assert "larotrectinib-ntrk" in ids
+    after = write_yaml(base_profile(therapies=[{
+        "agents": ["larotrectinib"], "start": "2024-11-01", "end": "2025-05-10",
+        "response": "SD"}]), "after.yaml")
+    result = recommender.evaluate(after, conditional=100)
+    assert "larotrectinib-ntrk" not in {i.option.id for i in result.conditional_options}
+
+
+def test_new_biomarkers_name_their_test_and_compare_like_the_engine(
+        kb: KnowledgeBase, recommender: Recommender,
+        write_yaml: Callable[..., Path]) -> None:
+    view = view_of(kb, recommender, HCC)
+    assert assess(view, {"biomarker": {"name": "afp", "ge": 400}}) == ("unknown", ("serum AFP",))
+    her2 = ("unknown", ("HER2 IHC (and ISH if 2+)",))
+    assert assess(view, {"biomarker": {"name": "her2_ihc", "eq": "3+"}}) == her2
+    assert assess(view, {"biomarker": {"name": "her2_status", "eq": "positive"}}) == her2
+    assert assess(view, {"biomarker": {"name": "cldn18_2", "eq": "positive"}}) == (
+        "unknown", ("claudin 18.2 IHC",))
+    path = write_yaml(base_profile(tumour={"type": "STAD"}, biomarkers={
+        "her2_ihc": "2+", "cldn18_2": "negative", "afp": 500}))
+    view = view_of(kb, recommender, path)
+    assert assess(view, {"biomarker": {"name": "her2_ihc", "in": ["2+", "3+"]}})[0] == "satisfied"
+    assert assess(view, {"biomarker": {"name": "her2_ihc", "eq": "3+"}})[0] == "contradicted"
+    assert assess(view, {"biomarker": {"name": "cldn18_2", "eq": "positive"}})[0] == \
+        "contradicted"
+    assert assess(view, {"biomarker": {"name": "afp", "ge": 400}})[0] == "satisfied"
+    assert assess(view, {"biomarker": {"name": "afp", "lt": 400}})[0] == "contradicted"
 
 
 def test_a_contradicting_profile_lists_no_kras_conditional_options(
