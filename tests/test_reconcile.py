@@ -95,8 +95,14 @@ def test_chemo_ici_caution_needs_both_in_the_option(kb: KnowledgeBase,
     recs = {r.id: r for r in result.recommendations}
     assert not any(c.startswith("chemo-ici-adverse-events")
                    for c in recs["tariquidar-nanoparticle-paclitaxel"].cautions)
-    assert any(c.startswith("chemo-ici-adverse-events:")
-               for c in recs["chemotherapy-plus-ici"].cautions)
+    # the chemotherapy + checkpoint-inhibitor option holds both: the caution applies, and with
+    # its other cautions its score falls below zero, so it is dropped
+    chemo_ici = next(r.then.option for r in kb.rules
+                     if r.stage == "option" and r.option_id == "chemotherapy-plus-ici")
+    assert chemo_ici is not None
+    assert caution_applies(kb, caution, list(chemo_ici.agents))
+    dropped = {d.id: d for d in result.dropped}
+    assert dropped["chemotherapy-plus-ici"].reason.startswith("score below zero")
     assert not caution_applies(kb, caution, ["tariquidar", "nanoparticle-paclitaxel"])
     assert not caution_applies(kb, caution, ["pembrolizumab"])
     assert caution_applies(kb, caution, ["oxaliplatin", "pembrolizumab"])

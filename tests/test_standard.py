@@ -88,12 +88,17 @@ def test_escat_only_where_it_maps_cleanly(kb) -> None:
     assert escat_of(review, "trial", "exact") is None
 
 
-def test_msi_high_example_ranks_pd1_blockade_first(recommender) -> None:
+def test_msi_high_example_ranks_standard_options_first(recommender) -> None:
+    # BRAF V600E + MSI-H with autoimmune disease: encorafenib + cetuximab (the anti-EGFR avoid
+    # is lifted by encorafenib) and PD-1 blockade are both standard, ESCAT I; the checkpoint
+    # inhibitors carry the autoimmune-disease caution, so the BRAF combination ranks first.
     result = recommender.evaluate(Path("examples/crc-msi-high.yaml"))
-    first = result.recommendations[0]
-    assert first.tier == "standard"
-    assert {"nivolumab", "pembrolizumab", "dostarlimab"} & set(first.agents)
-    assert first.escat == "I"
+    first, second = result.recommendations[:2]
+    assert first.tier == second.tier == "standard"
+    assert first.escat == second.escat == "I"
+    assert set(first.agents) == {"encorafenib", "cetuximab"}
+    assert {"nivolumab", "pembrolizumab", "dostarlimab"} & set(second.agents)
+    assert any(c.startswith("ici-autoimmune-disease:") for c in second.cautions)
 
 
 def test_agnostic_option_matches_gi_tumour_as_approved(recommender) -> None:
