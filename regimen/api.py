@@ -61,14 +61,19 @@ class Recommender:
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, profile: ProfileInput, *, as_of: dt.date | None = None,
-                 top: int | None = None) -> Result:
-        """Evaluate a profile; with ``as_of``, use only what was known on that date."""
+                 top: int | None = None, conditional: int = 10) -> Result:
+        """Evaluate a profile; with ``as_of``, use only what was known on that date.
+
+        ``conditional`` caps the options a test would unlock (0 hides them)."""
         model = self.load(profile)
         if as_of is not None:
             model = restrict_to(model, as_of)
         if top is not None and top < 1:
             raise InputError("--top must be at least 1", field="top")
-        return evaluate(self.kb, self.engine, model, as_of=as_of, top=top)
+        if conditional < 0:
+            raise InputError("--conditional must be 0 or more", field="conditional")
+        return evaluate(self.kb, self.engine, model, as_of=as_of, top=top,
+                        conditional=conditional)
 
     def evaluate_many(self, profiles: Iterable[Any], jobs: int = 1, *,
                       as_of: dt.date | None = None,

@@ -210,12 +210,14 @@ def cli() -> None:
 @output_options("report", "report")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="Show only the N best-ranked options.")
+@click.option("--conditional", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Show at most N options that a test would unlock (0 hides them).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
               help="Evaluate with only what was known on this date.")
 @KNOWLEDGE_OPTION
 @handle_errors
 def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None,
-             as_of: str | None, knowledge_dir: Path | None) -> None:
+             conditional: int, as_of: str | None, knowledge_dir: Path | None) -> None:
     """Evaluate PROFILE (a YAML or JSON file, or - for standard input) and print a report.
 
     \b
@@ -228,7 +230,7 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
 
     chosen = _chosen(output, fmt, "report")
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
-                                                  top=top)
+                                                  top=top, conditional=conditional)
     _warn_if_person_name(result.profile_id)
     _emit(render(result, chosen), output, profile)
 

@@ -84,6 +84,8 @@ class AvoidOut(Model):
     id: str
     agents: list[str]
     reason: str
+    scope: str | None = None
+    except_with: list[str] = []
     evidence: list[str]
     citations: list[CitationOut]
 
@@ -94,6 +96,7 @@ class CautionOut(Model):
     applies_to: list[str]
     #: the names of ``applies_to`` (same order), for reports: ids are for machines
     applies_to_names: list[str] = []
+    applies_when_all: list[list[str]] = []
     evidence: list[str]
     citations: list[CitationOut]
 
@@ -102,6 +105,53 @@ class TestOut(Model):
     id: str
     test: str
     why: str
+    citations: list[CitationOut]
+    unlocks: list[str] = []
+    """Ids of the conditional options this test would settle."""
+
+
+class OptionOut(Model):
+    """An option in the shape of a :class:`Recommendation`, without a rank."""
+
+    id: str
+    label: str
+    agents: list[str]
+    backbone: list[str]
+    named_agent: bool
+    strategy: str
+    evidence_level: str
+    studied_in: list[str]
+    tumour_match: str
+    extrapolated: bool
+    extrapolation: str | None
+    response_rate: str | None
+    score: float
+    score_breakdown: dict[str, float]
+    addresses: list[str]
+    citations: list[CitationOut]
+    cautions: list[str]
+    note: str | None
+    rules: list[str]
+    tier: str = "investigational"
+    escat: str | None = None
+    setting: dict[str, str | None] | None = None
+    approvals: list[dict[str, Any]] = []
+
+
+class MissingCondition(Model):
+    """A condition of an option rule that the profile does not settle."""
+
+    text: str
+    condition: dict[str, Any]
+    tests: list[str]
+
+
+class ConditionalOption(Model):
+    """An option that the tests named would unlock (see :mod:`regimen.evaluate.conditional`)."""
+
+    option: OptionOut
+    missing: list[MissingCondition]
+    tests: list[str]
     citations: list[CitationOut]
 
 
@@ -230,6 +280,9 @@ class Result(Model):
     summary: ReportSummary
     mechanisms: list[MechanismOut]
     recommendations: list[Recommendation]
+    conditional_options: list[ConditionalOption] = []
+    conditional_options_more: int = 0
+    """How many further conditional options exist beyond the list (the cap)."""
     dropped: list[Dropped]
     avoid: list[AvoidOut]
     cautions: list[CautionOut]

@@ -196,10 +196,6 @@ def test_knowledge_list(runner: CliRunner, kb) -> None:
     assert "ferroptosis-2025" in sources.output
 
 
-@pytest.mark.xfail(strict=True, reason="egfr.avoid-anti-egfr-downstream avoids anti-EGFR "
-                   "antibodies in four approved standard combinations (G12C inhibitor + "
-                   "anti-EGFR, encorafenib + cetuximab) until the avoid states its scope "
-                   "(except_with); see tests/test_knowledge.py AVOID_CONFLICTS")
 def test_knowledge_lint_shipped_is_clean(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["knowledge", "lint"])
     assert result.exit_code == 0, result.output

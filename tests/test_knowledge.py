@@ -13,31 +13,15 @@ from regimen.knowledge import load_knowledge
 from regimen.tools.coverage import coverage
 from regimen.tools.lint import lint
 
-# Standard options that the review layer's anti-EGFR avoid rule (egfr.avoid-anti-egfr-downstream)
-# still blocks: the approved G12C inhibitor + anti-EGFR and encorafenib + cetuximab regimens.
-# Lifting the avoid for these combinations is the reconciliation work (avoid scope and
-# except_with); until it lands these four are the only lint errors allowed.
-AVOID_CONFLICTS = {
-    "soc-crc.braf-v600e-encorafenib-cetuximab",
-    "soc-crc.braf-v600e-encorafenib-cetuximab-mfolfox6",
-    "soc-crc.kras-g12c-adagrasib-cetuximab",
-    "soc-crc.kras-g12c-sotorasib-panitumumab",
-}
-
 
 def _lint_errors(kb) -> list:
     return [p for p in lint(kb) if p.level == "error"]
 
 
 def test_shipped_knowledge_has_no_lint_errors(kb) -> None:
-    errors = [p.render() for p in _lint_errors(kb)
-              if not (p.rule in AVOID_CONFLICTS and "another rule avoids" in p.message)]
-    assert errors == []
+    assert [p.render() for p in _lint_errors(kb)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="egfr.avoid-anti-egfr-downstream avoids anti-EGFR "
-                   "antibodies in the approved G12C and BRAF V600E combinations until the avoid "
-                   "states its scope (except_with)")
 def test_no_standard_option_is_avoided(kb) -> None:
     conflicts = {p.rule for p in _lint_errors(kb) if "another rule avoids" in p.message}
     assert conflicts == set()

@@ -18,18 +18,6 @@ from regimen.render import render
 DATA = Path(__file__).resolve().parent / "data" / "standard"
 CASES = sorted(DATA.glob("*.yaml"))
 
-# Standard options that the review layer's anti-EGFR avoid still blocks (see
-# tests/test_knowledge.py AVOID_CONFLICTS): strict, so they fail once the avoid states its scope.
-AVOIDED = {
-    "soc-crc.braf-v600e-encorafenib-cetuximab",
-    "soc-crc.braf-v600e-encorafenib-cetuximab-mfolfox6",
-    "soc-crc.kras-g12c-adagrasib-cetuximab",
-    "soc-crc.kras-g12c-sotorasib-panitumumab",
-}
-AVOID_REASON = ("egfr.avoid-anti-egfr-downstream avoids anti-EGFR antibodies in the approved "
-                "combination until the avoid states its scope (except_with)")
-
-
 def _case_id(path: Path) -> str:
     return path.name.removesuffix(".yaml")
 
@@ -38,9 +26,7 @@ def _cases() -> list[Any]:
     out = []
     for path in CASES:
         rule_id, kind = path.name.removesuffix(".yaml").rsplit(".", 1)
-        marks = [pytest.mark.xfail(strict=True, reason=AVOID_REASON)] \
-            if kind == "surfaces" and rule_id in AVOIDED else []
-        out.append(pytest.param(path, rule_id, kind, id=_case_id(path), marks=marks))
+        out.append(pytest.param(path, rule_id, kind, id=_case_id(path)))
     return out
 
 
@@ -102,12 +88,17 @@ def test_escat_only_where_it_maps_cleanly(kb) -> None:
     assert escat_of(review, "trial", "exact") is None
 
 
-def test_msi_high_example_ranks_pd1_blockade_first(recommender) -> None:
+def test_msi_high_example_ranks_standard_options_first(recommender) -> None:
+    # BRAF V600E + MSI-H with autoimmune disease: encorafenib + cetuximab (the anti-EGFR avoid
+    # is lifted by encorafenib) and PD-1 blockade are both standard, ESCAT I; the checkpoint
+    # inhibitors carry the autoimmune-disease caution, so the BRAF combination ranks first.
     result = recommender.evaluate(Path("examples/crc-msi-high.yaml"))
-    first = result.recommendations[0]
-    assert first.tier == "standard"
-    assert {"nivolumab", "pembrolizumab", "dostarlimab"} & set(first.agents)
-    assert first.escat == "I"
+    first, second = result.recommendations[:2]
+    assert first.tier == second.tier == "standard"
+    assert first.escat == second.escat == "I"
+    assert set(first.agents) == {"encorafenib", "cetuximab"}
+    assert {"nivolumab", "pembrolizumab", "dostarlimab"} & set(second.agents)
+    assert any(c.startswith("ici-autoimmune-disease:") for c in second.cautions)
 
 
 def test_agnostic_option_matches_gi_tumour_as_approved(recommender) -> None:

@@ -132,8 +132,10 @@ class CohortAggregator:
             "avoid": [(a["id"], _label(a, "agents")) for a in result["avoid"]],
             "cautions": [(c["id"], _label(c, "text")) for c in result["cautions"]],
             "tests": [(t["id"], _label(t, "test")) for t in result["suggested_tests"]],
+            # each item nests its option (``{"option": {"id", "label", ...}, "missing", ...}``)
             "conditional_options": [
-                (c["id"], _label(c, "label")) for c in result.get("conditional_options", [])],
+                (o["id"], _label(o, "label"))
+                for o in (c.get("option", c) for c in result.get("conditional_options", []))],
         }
         tiers = {r["id"]: r.get("tier") or DEFAULT_TIER for r in result["recommendations"]}
         self.tiers.update(tiers.values())

@@ -19,6 +19,7 @@ from ..result import (
     Result,
     TherapySummary,
 )
+from .conditional import DEFAULT_CAP, conditional_options, with_unlocks
 from .considered import not_considered
 from .ctdna import derive_events, series
 from .facts import profile_facts
@@ -28,16 +29,21 @@ from .rank import rank
 
 
 def evaluate(kb: KnowledgeBase, runner: Runner, profile: Profile, *,
-             as_of: dt.date | None = None, top: int | None = None) -> Result:
-    """Evaluate a validated profile (already restricted to ``as_of`` when given)."""
+             as_of: dt.date | None = None, top: int | None = None,
+             conditional: int = DEFAULT_CAP) -> Result:
+    """Evaluate a validated profile (already restricted to ``as_of`` when given).
+
+    ``conditional`` caps the conditional options (0 hides them)."""
     events = derive_events(profile.ctdna, profile.therapies, profile.settings.ctdna)
-    firings = runner.run(profile_facts(profile, kb, events))
+    facts = list(profile_facts(profile, kb, events))
+    firings = runner.run(facts)
     findings = collect(kb, firings)
     recommendations, dropped = rank(kb, profile, findings)
     summary = summarise(recommendations, dropped, findings.avoid, findings.cautions,
                         findings.tests, events, kb.standard_as_of)
     if top is not None:
         recommendations = recommendations[:top]
+    unlocking, more = conditional_options(kb, profile, facts, findings, cap=conditional)
     return Result(
         profile_id=profile.id,
         as_of=as_of,
@@ -48,10 +54,12 @@ def evaluate(kb: KnowledgeBase, runner: Runner, profile: Profile, *,
         summary=summary,
         mechanisms=findings.mechanisms,
         recommendations=recommendations,
+        conditional_options=unlocking,
+        conditional_options_more=more,
         dropped=dropped,
         avoid=findings.avoid,
         cautions=findings.cautions,
-        suggested_tests=findings.tests,
+        suggested_tests=with_unlocks(findings.tests, unlocking),
         ctdna=ctdna_section(profile, events),
         not_considered=not_considered(profile, kb),
         trace=findings.trace,

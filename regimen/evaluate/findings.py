@@ -104,6 +104,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         spec = kb.rules_by_id[rule_id].then.avoid
         assert spec is not None
         avoid.append(AvoidOut(id=rule_id, agents=list(spec.agents), reason=spec.reason,
+                              scope=spec.scope, except_with=list(spec.except_with),
                               evidence=evidence, citations=citations_of(kb, [rule_id])))
 
     caution_rules, caution_evidence = _group_by_derived_id(by_stage["caution"])
@@ -114,8 +115,13 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         caution_specs = [s for s in specs if s is not None]
         applies = sorted({a for s in caution_specs for a in s.applies_to})
         names = [kb.agents[a].name if a in kb.agents else a for a in applies]
+        # groups every rule requires (a rule without groups applies more widely)
+        common = set.intersection(*({tuple(sorted(g)) for g in s.applies_when_all}
+                                    for s in caution_specs))
+        groups = sorted(common)
         cautions.append(CautionOut(id=cid, text=caution_specs[0].text, applies_to=applies,
                                    applies_to_names=names,
+                                   applies_when_all=[list(g) for g in groups],
                                    evidence=sorted(caution_evidence[cid]),
                                    citations=citations_of(kb, rules)))
 

@@ -27,11 +27,13 @@ Options are ordered by tier first (standard, then trial, then investigational;
 see :func:`tier_of`), then by score; ties break on (evidence level, tumour
 match, id). So no investigational option is ever placed above an applicable
 standard one, whatever their scores. An option containing an agent that the
-same evaluation says to avoid is dropped, and so is one that re-uses an agent
-the tumour progressed on, unless the rule declares that re-use
-(``rechallenge``) together with a reversal agent; a standard option dropped
-that way says "standard option already given". An option whose score is below
-zero is not ranked: it is dropped with its score parts as the reason.
+same evaluation says to avoid is dropped (unless it also contains one of that
+avoid's ``except_with`` agents or classes: an approved combination lifts it),
+and so is one that re-uses an agent the tumour progressed on, unless the rule
+declares that re-use (``rechallenge``) together with a reversal agent; a
+standard option dropped that way says "standard option already given". An
+option whose score is below zero is not ranked: it is dropped with its score
+parts as the reason.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from ..knowledge.conditions import Condition
 from ..knowledge.language import OptionSpec, Rule
 from ..models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
 from ..profile import Profile
-from ..result import Dropped, Recommendation
+from ..result import AvoidOut, CautionOut, Dropped, Recommendation
 from .findings import Candidate, Findings, citations_of
 
 EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (50, 45, 38, 34, 30, 26, 14, 10, 6), strict=True))
@@ -177,20 +179,40 @@ def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str 
     return f"extrapolated from another GI tumour type ({names})"
 
 
+def members(kb: KnowledgeBase, agents: list[str]) -> set[str]:
+    """An option's agents and every class they belong to."""
+    return set(agents) | {c for a in agents for c in kb.classes_of(a)}
+
+
+def avoided_in(kb: KnowledgeBase, avoid: list[AvoidOut], agents: list[str]) -> list[str]:
+    """The option's agents that an avoid blocks; an avoid whose ``except_with`` agents or
+    classes are also in the option does not block it."""
+    present = members(kb, agents)
+    out: set[str] = set()
+    for item in avoid:
+        if item.except_with and present & kb.expand(item.except_with):
+            continue
+        avoided = kb.expand(item.agents)
+        out |= {a for a in agents if a in avoided
+                or any(c in avoided for c in kb.classes_of(a))}
+    return sorted(out)
+
+
+def caution_applies(kb: KnowledgeBase, caution: CautionOut, agents: list[str]) -> bool:
+    """A caution applies to an option holding a member of ``applies_to`` and, when it gives
+    ``applies_when_all``, a member of each of those groups."""
+    present = members(kb, agents)
+    if not present & kb.expand(caution.applies_to):
+        return False
+    return all(present & kb.expand(group) for group in caution.applies_when_all)
+
+
 def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
         list[Recommendation], list[Dropped]]:
-    avoided: set[str] = set()
-    for item in findings.avoid:
-        avoided |= kb.expand(item.agents)
     progressed = {kb.active_ingredient(a) for t in profile.therapies if t.progressed
                   for a in t.agents}
     organoid = {kb.active_ingredient(s.agent): s.result for s in profile.drug_sensitivity}
     active = {m.id for m in findings.mechanisms}
-
-    caution_members = {c.id: kb.expand(c.applies_to) for c in findings.cautions}
-
-    def blocked(agent: str) -> bool:
-        return agent in avoided or any(c in avoided for c in kb.classes_of(agent))
 
     recs: list[Recommendation] = []
     dropped: list[Dropped] = []
@@ -199,12 +221,12 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
         spec = rule.then.option
         assert spec is not None
         agents = list(spec.agents)
-        given = _already_given(kb, profile, spec)
+        given = already_given(kb, profile, spec)
         if given is not None:
             dropped.append(Dropped(id=cand.id, label=spec.label, agents=agents,
                                    rules=cand.rules, reason=given, tier=tier_of(spec)))
             continue
-        avoided_here = sorted(a for a in agents if blocked(a))
+        avoided_here = avoided_in(kb, findings.avoid, agents)
         if avoided_here:
             dropped.append(Dropped(
                 id=cand.id, label=spec.label, agents=agents, rules=cand.rules,
@@ -223,8 +245,7 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
                 tier=tier_of(spec),
             ))
             continue
-        rec = _score(kb, profile, cand, findings, organoid, active, progressed,
-                     caution_members)
+        rec = score(kb, profile, cand, findings, organoid, active, progressed)
         if rec.score < 0:
             parts = ", ".join(f"{SCORE_PARTS[k]} {v:+g}" for k, v in rec.score_breakdown.items()
                               if v)
@@ -239,7 +260,7 @@ def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
     return ranked, sorted(dropped, key=lambda d: d.id)
 
 
-def _already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str | None:
+def already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str | None:
     """Why a standard option is not offered again (its ``not_after``), or None."""
     if not spec.not_after:
         return None
@@ -267,9 +288,9 @@ def rank_key(rec: Recommendation) -> tuple[int, float, int, int, str]:
             MATCH_LEVELS.index(rec.tumour_match), rec.id)
 
 
-def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
-           organoid: Mapping[str, str], active: set[str], progressed: set[str],
-           caution_members: Mapping[str, set[str]]) -> Recommendation:
+def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
+          organoid: Mapping[str, str], active: set[str], progressed: set[str]) -> Recommendation:
+    """Score one candidate (rank 0: :func:`rank` numbers the sorted list)."""
     rule = kb.rules_by_id[cand.rules[0]]
     spec = rule.then.option
     assert spec is not None
@@ -281,9 +302,8 @@ def _score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findi
         else "moderate"
 
     cautions: list[str] = []
-    members = set(agents) | {c for a in agents for c in kb.classes_of(a)}
     for caution in findings.cautions:
-        if members & caution_members[caution.id]:
+        if caution_applies(kb, caution, agents):
             cautions.append(f"{caution.id}: {caution.text}")
     # The backbone is the drug whose resistance the option sets out to reverse: that an active
     # mechanism blunts it is the premise of the option, not a caution against it.

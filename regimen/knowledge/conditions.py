@@ -16,7 +16,7 @@ fail when a kind misses a method or a compile entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
 
 from pydantic import Field, RootModel, field_validator, model_validator
 
@@ -72,6 +72,42 @@ class Witness(Protocol):
     def add(self, profile: dict[str, Any], cond: Condition, depth: int) -> None: ...
 
 
+class Assessment(NamedTuple):
+    """Whether a profile settles a condition: ``satisfied``, ``contradicted`` or ``unknown``,
+    and for ``unknown`` the tests that would settle it."""
+
+    state: Literal["satisfied", "contradicted", "unknown"]
+    tests: tuple[str, ...] = ()
+
+
+SATISFIED = Assessment("satisfied")
+CONTRADICTED = Assessment("contradicted")
+
+
+def _settled(ok: bool) -> Assessment:
+    return SATISFIED if ok else CONTRADICTED
+
+
+def _needs(*tests: str) -> Assessment:
+    return Assessment("unknown", tuple(sorted(set(tests))))
+
+
+def fewest_tests(assessments: list[Assessment]) -> Assessment:
+    """The unknown assessment that needs the fewest tests (ties: first in test order)."""
+    unknown = [a for a in assessments if a.state == "unknown"]
+    return min(unknown, key=lambda a: (len(a.tests), a.tests))
+
+
+class Assessor(Protocol):
+    """What a kind needs to assess itself against a profile (regimen.evaluate.conditional)."""
+
+    def facts(self, kind: str) -> list[Mapping[str, Any]]: ...
+
+    def classes_of(self, agent: str) -> list[str]: ...
+
+    def derived(self, kind: str, value: str) -> Assessment: ...
+
+
 Checks = list[tuple[str, list[str]]]
 """(what, unknown values) pairs; lint reports every pair with unknown values."""
 
@@ -107,13 +143,18 @@ class ConditionKind:
         """Conditions nested inside this one (``not``, ``any``)."""
         return []
 
+    def assess(self, view: Assessor) -> Assessment:
+        """Satisfied, contradicted or unknown for this profile; for unknown, the tests that
+        would settle it. History (tumour, therapy, ctDNA, clinical) is never unknown."""
+        raise NotImplementedError
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         """One readable line for a fact this kind matches (traces, explanations)."""
         raise NotImplementedError
 
 
-REQUIRED: tuple[str, ...] = ("describe", "check", "witness", "genes", "agents")
+REQUIRED: tuple[str, ...] = ("describe", "check", "witness", "genes", "agents", "assess")
 """Methods every kind defines itself; kinds with a ``fact`` also define ``describe_fact``."""
 
 
@@ -173,9 +214,25 @@ class TumourCond(Model, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def assess(self, view: Assessor) -> Assessment:
+        lineage = {c for f in view.facts("Tumour") for c in f["lineage"]}
+        return _settled(bool(lineage & set(self.codes)))
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"tumour {d['code']}"
+
+
+ALTERATION_TEST: dict[str, str] = {
+    "mutation": "{genes} mutation testing (tissue NGS or ctDNA)",
+    "wild-type": "{genes} mutation testing (tissue NGS or ctDNA)",
+    "amplification": "{genes} amplification testing (tissue NGS or ISH)",
+    "fusion": "{genes} fusion testing (tissue NGS)",
+    "loss": "{genes} loss testing (tissue NGS)",
+    "promoter-methylation": "{genes} promoter methylation testing",
+    "overexpression": "{genes} expression by IHC",
+}
+"""Alteration type -> the test that would find it (``{genes}`` filled in)."""
 
 
 class AlterationCond(Model, ConditionKind):
@@ -230,6 +287,34 @@ class AlterationCond(Model, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def _matches(self, f: Mapping[str, Any]) -> bool:
+        if f["gene"] not in self.gene:
+            return False
+        if self.change and f["change"] not in self.change:
+            return False
+        if self.type != ["any"]:
+            if self.type and f["type"] not in self.type:
+                return False
+            if not self.type and f["type"] == "wild-type":
+                return False
+        return self.origin == "any" or f["origin"] == self.origin
+
+    def assess(self, view: Assessor) -> Assessment:
+        facts = view.facts("Alteration")
+        if any(self._matches(f) for f in facts):
+            return SATISFIED
+        tested = {f["gene"] for f in facts if self.origin in ("any", f["origin"])}
+        untested = [g for g in self.gene if g not in tested]
+        if not untested:
+            return CONTRADICTED
+        return _needs(ALTERATION_TEST.get(self._test_kind(), "{genes} testing").format(
+            genes="/".join(untested)) + ("" if self.origin != "ctdna" else " on ctDNA"))
+
+    def _test_kind(self) -> str:
+        if self.change or not self.type or self.type == ["any"]:
+            return "mutation"
+        return self.type[0]
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         what = d["change"] or d["type"]
@@ -264,6 +349,15 @@ class ExpressionCond(Model, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def assess(self, view: Assessor) -> Assessment:
+        facts = [f for f in view.facts("Expression") if f["gene"] in self.gene]
+        if any(f["level"] in self.level for f in facts):
+            return SATISFIED
+        untested = [g for g in self.gene if g not in {f["gene"] for f in facts}]
+        if not untested:
+            return CONTRADICTED
+        return _needs(f"{'/'.join(untested)} expression in the tumour (IHC or RNA)")
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"expression {d['gene']} {d['level']}"
@@ -281,6 +375,18 @@ CATEGORICAL_BIOMARKERS: dict[str, tuple[str, ...]] = {
 
 BIOMARKER_TESTS: tuple[tuple[str, str], ...] = (
     ("eq", "="), ("isin", "in"), ("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+BIOMARKER_TEST: dict[str, str] = {
+    "msi": "MSI / mismatch-repair testing",
+    "tmb": "Tumour mutational burden (TMB) by NGS",
+    "pdl1_cps": "PD-L1 immunohistochemistry (combined positive score)",
+    "afp": "serum AFP",
+    "her2_ihc": "HER2 IHC (and ISH if 2+)",
+    "her2_status": "HER2 IHC (and ISH if 2+)",
+    "cldn18_2": "claudin 18.2 IHC",
+}
+"""Biomarker name -> the test that measures it."""
 
 
 class BiomarkerCond(Model, ConditionKind):
@@ -352,6 +458,26 @@ class BiomarkerCond(Model, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def assess(self, view: Assessor) -> Assessment:
+        values = [f["value"] for f in view.facts("Biomarker") if f["name"] == self.name]
+        if not values:
+            return _needs(BIOMARKER_TEST.get(self.name, f"{self.name} testing"))
+        return _settled(any(self._holds(v) for v in values))
+
+    def _holds(self, value: Any) -> bool:
+        """As the engine compares (``engine.experta.compile.compare``): ``eq``/``in`` match
+        categorical (string) values only, the order tests numbers only."""
+        op, bound = self.test
+        if op in ("eq", "isin"):
+            options = bound if isinstance(bound, list) else [bound]
+            return isinstance(value, str) and value in options
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        number = float(value)
+        limit = float(bound)  # type: ignore[arg-type]
+        return {"ge": number >= limit, "gt": number > limit, "le": number <= limit,
+                "lt": number < limit}[op]
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"biomarker {d['name']} = {d['value']}"
@@ -389,6 +515,12 @@ class TmeCond(TermCond, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def assess(self, view: Assessor) -> Assessment:
+        if any(f["feature"] in self.any_of for f in view.facts("Tme")):
+            return SATISFIED
+        # a profile records the features seen, not the ones looked for and absent
+        return _needs(f"Tumour microenvironment assessment on a biopsy ({_alts(self.any_of)})")
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"tumour microenvironment {d['feature']}"
@@ -419,6 +551,15 @@ class MicrobiomeCond(Model, ConditionKind):
 
     def agents(self) -> set[str]:
         return set()
+
+    def assess(self, view: Assessor) -> Assessment:
+        facts = [f for f in view.facts("Microbe") if f["taxon"] in self.taxon]
+        if any(f["level"] in self.level for f in facts):
+            return SATISFIED
+        untested = [t for t in self.taxon if t not in {f["taxon"] for f in facts}]
+        if not untested:
+            return CONTRADICTED
+        return _needs(f"Microbiome testing for {'/'.join(untested)} (tumour or stool)")
 
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
@@ -462,6 +603,19 @@ class TherapyCond(Model, ConditionKind):
 
     def agents(self) -> set[str]:
         return set(self.agent or []) | set(self.klass or [])
+
+    def assess(self, view: Assessor) -> Assessment:
+        for f in view.facts("Therapy"):
+            if self.agent and f["agent"] not in self.agent:
+                continue
+            if self.klass and not set(f["classes"]) & set(self.klass):
+                continue
+            if self.response and f["response"] not in self.response:
+                continue
+            if self.ongoing is not None and f["ongoing"] != self.ongoing:
+                continue
+            return SATISFIED
+        return CONTRADICTED
 
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
@@ -542,11 +696,31 @@ class CtdnaCond(Model, ConditionKind):
     def agents(self) -> set[str]:
         return set(self.during_agent or []) | set(self.during_class or [])
 
+    def assess(self, view: Assessor) -> Assessment:
+        for f in view.facts("Ctdna"):
+            if f["event"] not in self.event:
+                continue
+            if self.gene and f["gene"] not in self.gene:
+                continue
+            if self.change and f["change"] not in self.change:
+                continue
+            if self.during_agent and not set(f["during_agents"]) & set(self.during_agent):
+                continue
+            if self.during_class and not set(f["during_classes"]) & set(self.during_class):
+                continue
+            if self.confirmed is not None and f["confirmed"] != self.confirmed:
+                continue
+            return SATISFIED
+        return CONTRADICTED
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         subject = " ".join(x for x in (d["gene"], d["change"]) if x)
         during = f" during {'+'.join(d['during_agents'])}" if d["during_agents"] else ""
         return f"ctDNA {d['event']}{' ' + subject if subject else ''} on {d['date']}{during}"
+
+
+ORGANOID_TEST = "Patient-derived organoid drug-sensitivity screen"
 
 
 class SensitivityCond(Model, ConditionKind):
@@ -578,6 +752,16 @@ class SensitivityCond(Model, ConditionKind):
     def agents(self) -> set[str]:
         return set(self.agent or []) | set(self.klass or [])
 
+    def assess(self, view: Assessor) -> Assessment:
+        tested = False
+        for f in view.facts("Sensitivity"):
+            if (self.agent and f["agent"] in self.agent) or (
+                    self.klass and set(f["classes"]) & set(self.klass)):
+                tested = True
+                if f["result"] in self.result:
+                    return SATISFIED
+        return CONTRADICTED if tested else _needs(ORGANOID_TEST)
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"organoid {d['agent']} {d['result']}"
@@ -601,6 +785,9 @@ class ClinicalCond(TermCond, ConditionKind):
 
     def agents(self) -> set[str]:
         return set()
+
+    def assess(self, view: Assessor) -> Assessment:
+        return _settled(any(f["condition"] in self.any_of for f in view.facts("Clinical")))
 
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
@@ -632,6 +819,9 @@ class MechanismCond(TermCond, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def assess(self, view: Assessor) -> Assessment:
+        return _derived_any(view, "mechanism", self.any_of)
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"mechanism {d['id']} ({d['confidence']})"
@@ -662,6 +852,9 @@ class OptionCond(TermCond, ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
+    def assess(self, view: Assessor) -> Assessment:
+        return _derived_any(view, "option", self.any_of)
+
     @staticmethod
     def describe_fact(d: Mapping[str, Any]) -> str:
         return f"option {d['id']}"
@@ -690,6 +883,12 @@ class NotCond(RootModel["Condition"], ConditionKind):
 
     def children(self) -> list[Condition]:
         return [self.root]
+
+    def assess(self, view: Assessor) -> Assessment:
+        inner = self.root.spec.assess(view)
+        if inner.state == "unknown":
+            return inner
+        return CONTRADICTED if inner.state == "satisfied" else SATISFIED
 
 
 class AnyCond(RootModel[list["Condition"]], ConditionKind):
@@ -721,6 +920,22 @@ class AnyCond(RootModel[list["Condition"]], ConditionKind):
 
     def children(self) -> list[Condition]:
         return list(self.root)
+
+    def assess(self, view: Assessor) -> Assessment:
+        return _first_route([c.spec.assess(view) for c in self.root])
+
+
+def _first_route(assessments: list[Assessment]) -> Assessment:
+    """Any of: satisfied if one is; else the unknown route needing fewest tests."""
+    if any(a.state == "satisfied" for a in assessments):
+        return SATISFIED
+    if any(a.state == "unknown" for a in assessments):
+        return fewest_tests(assessments)
+    return CONTRADICTED
+
+
+def _derived_any(view: Assessor, kind: str, values: list[str]) -> Assessment:
+    return _first_route([view.derived(kind, v) for v in values])
 
 
 REGISTRY: dict[str, type[ConditionKind]] = {cls.kind: cls for cls in (

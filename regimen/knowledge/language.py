@@ -163,12 +163,21 @@ class OptionSpec(Model):
 class AvoidSpec(Model):
     agents: StrList = Field(min_length=1)
     reason: str
+    # Where the avoid holds, in words ("anti-EGFR antibodies alone or with chemotherapy ...").
+    scope: str | None = None
+    # Agents or classes that lift the avoid when present in the same option (an approved
+    # combination that contains an avoided agent).
+    except_with: StrList = []
 
 
 class CautionSpec(Model):
     id: str | None = None
     text: str
     applies_to: StrList = []
+    # Groups of agents/classes that must each be present in an option for the caution to apply
+    # to it ([[chemotherapy], [immune-checkpoint-inhibitor]]: both a chemotherapy and an ICI).
+    # Empty: the caution applies to any option containing a member of ``applies_to``.
+    applies_when_all: list[StrList] = []
 
 
 class TestSpec(Model):

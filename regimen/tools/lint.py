@@ -211,8 +211,12 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
         bad = _unknown(then.avoid.agents, agents)
         if bad:
             yield err(f"avoid names unknown agents: {', '.join(bad)}")
+        bad = _unknown(then.avoid.except_with, agents)
+        if bad:
+            yield err(f"avoid except_with names unknown agents: {', '.join(bad)}")
     if then.caution is not None:
         bad = _unknown(then.caution.applies_to, agents)
+        bad += _unknown([a for g in then.caution.applies_when_all for a in g], agents)
         if bad:
             yield err(f"caution applies to unknown agents: {', '.join(bad)}")
 

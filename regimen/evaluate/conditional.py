@@ -1,0 +1,193 @@
+"""Conditional options: what a test would unlock.
+
+An option rule that did not fire is *conditional* when none of its conditions is
+contradicted by the profile and every unmet one is about something not measured
+(an alteration of an untested gene, an unmeasured biomarker, expression, TME or
+microbiome, or a mechanism that such a finding would derive). Each condition
+kind assesses itself (:meth:`~regimen.knowledge.conditions.ConditionKind.assess`)
+and names the test that would settle it. Options needing more than
+:data:`MAX_TESTS` tests, or that the evaluation would drop (an avoided agent, an
+agent the tumour progressed on, a standard option whose ``not_after`` the
+patient's history meets), are not listed.
+
+They are ranked by tier (standard, trial, investigational; as recommendations
+are), then by the option's evidence and tumour-match points (the first two parts
+of the recommendation score), then evidence level, tumour match and id, and kept
+out of the recommendations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..engine.base import FactRecord
+from ..knowledge.base import KnowledgeBase
+from ..knowledge.conditions import (
+    CONTRADICTED,
+    SATISFIED,
+    Assessment,
+    fewest_tests,
+)
+from ..knowledge.language import Rule
+from ..models import EVIDENCE_LEVELS
+from ..profile import Profile
+from ..result import ConditionalOption, MissingCondition, OptionOut, TestOut
+from .findings import Candidate, Findings, citations_of
+from .rank import (
+    EVIDENCE_POINTS,
+    MATCH_LEVELS,
+    MATCH_POINTS,
+    TIERS,
+    already_given,
+    avoided_in,
+    score,
+)
+
+DEFAULT_CAP = 10
+"""Conditional options shown by default (``--conditional N``; 0 hides them)."""
+
+MAX_TESTS = 2
+"""An option needing more tests than this is not listed: one or two tests should unlock it."""
+
+
+class ProfileView:
+    """A profile's facts and the evaluation's derived facts, as condition kinds assess them."""
+
+    def __init__(self, kb: KnowledgeBase, facts: Iterable[FactRecord],
+                 findings: Findings) -> None:
+        self.kb = kb
+        self._facts: dict[str, list[dict[str, Any]]] = {}
+        for record in facts:
+            self._facts.setdefault(record.kind, []).append(record.as_dict())
+        self._mechanisms = {m.id for m in findings.mechanisms}
+        self._options = {c.id for c in findings.candidates}
+        self._cache: dict[tuple[str, str], Assessment] = {}
+
+    @property
+    def proposed(self) -> set[str]:
+        """Option ids the evaluation proposed."""
+        return set(self._options)
+
+    def facts(self, kind: str) -> list[Mapping[str, Any]]:
+        return list(self._facts.get(kind, []))
+
+    def classes_of(self, agent: str) -> list[str]:
+        return list(self.kb.classes_of(agent))
+
+    def derived(self, kind: str, value: str) -> Assessment:
+        """A mechanism or option: satisfied if the evaluation derived it, unknown if a rule
+        deriving it has only satisfied or unknown conditions, else contradicted."""
+        key = (kind, value)
+        if key not in self._cache:
+            self._cache[key] = self._derive(kind, value)
+        return self._cache[key]
+
+    def _derive(self, kind: str, value: str) -> Assessment:
+        made = self._mechanisms if kind == "mechanism" else self._options
+        if value in made:
+            return SATISFIED
+        self._cache[(kind, value)] = CONTRADICTED  # guards against cycles
+        routes = [assess_rule(self, rule) for rule in self.kb.rules
+                  if rule.stage == kind and _derives(rule, kind, value)]
+        if any(a.state == "unknown" for a in routes):
+            return fewest_tests(routes)
+        return CONTRADICTED
+
+
+def _derives(rule: Rule, kind: str, value: str) -> bool:
+    if kind == "mechanism":
+        return rule.then.mechanism == value
+    return rule.option_id == value
+
+
+def assess_rule(view: ProfileView, rule: Rule) -> Assessment:
+    """All of a rule's conditions: contradicted if one is, unknown (with every test) if one
+    is, else satisfied."""
+    results = [c.spec.assess(view) for c in rule.when]
+    if any(a.state == "contradicted" for a in results):
+        return CONTRADICTED
+    tests = sorted({t for a in results if a.state == "unknown" for t in a.tests})
+    return Assessment("unknown", tuple(tests)) if tests else SATISFIED
+
+
+def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[FactRecord],
+                        findings: Findings, *, cap: int = DEFAULT_CAP,
+                        ) -> tuple[list[ConditionalOption], int]:
+    """The conditional options (at most ``cap``) and how many more exist."""
+    view = ProfileView(kb, facts, findings)
+    progressed = {kb.active_ingredient(a) for t in profile.therapies if t.progressed
+                  for a in t.agents}
+    organoid = {kb.active_ingredient(s.agent): s.result for s in profile.drug_sensitivity}
+    active = {m.id for m in findings.mechanisms}
+    confidence = findings.mechanism_confidence
+
+    best: dict[str, tuple[int, str, ConditionalOption]] = {}
+    for rule in kb.rules:
+        if rule.stage != "option" or rule.option_id in view.proposed:
+            continue
+        spec = rule.then.option
+        assert spec is not None
+        agents = list(spec.agents)
+        if already_given(kb, profile, spec) is not None:
+            continue
+        if avoided_in(kb, findings.avoid, agents) or any(
+                kb.active_ingredient(a) in progressed and a not in spec.rechallenge
+                for a in agents):
+            continue
+        assessed = [(c, c.spec.assess(view)) for c in rule.when]
+        if any(a.state == "contradicted" for _, a in assessed):
+            continue
+        tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
+        if not tests or len(tests) > MAX_TESTS:
+            continue
+        addresses = {m for c, a in assessed if c.kind == "mechanism" and a.state == "satisfied"
+                     for m in c.spec.any_of if m in active}  # type: ignore[attr-defined]
+        confidences = [confidence[m] for m in sorted(addresses)]
+        if rule.then.confidence:
+            confidences.append(rule.then.confidence)
+        cand = Candidate(id=rule.option_id, rules=[rule.id], addresses=addresses,
+                         confidences=confidences)
+        rec = score(kb, profile, cand, findings, organoid, active, progressed)
+        item = ConditionalOption(
+            option=OptionOut.model_validate(rec.model_dump(exclude={"rank"})),
+            missing=[MissingCondition(text=c.describe(),
+                                      condition=c.model_dump(mode="json", by_alias=True,
+                                                             exclude_none=True),
+                                      tests=list(a.tests))
+                     for c, a in assessed if a.state == "unknown"],
+            tests=tests,
+            citations=citations_of(kb, [rule.id]),
+        )
+        key = (len(tests), rule.id)
+        if rule.option_id not in best or key < best[rule.option_id][:2]:
+            best[rule.option_id] = (*key, item)
+
+    items = sorted((entry[2] for entry in best.values()), key=lambda i: (
+        TIERS.index(i.option.tier),
+        -(EVIDENCE_POINTS[i.option.evidence_level] + MATCH_POINTS[i.option.tumour_match]),
+        EVIDENCE_LEVELS.index(i.option.evidence_level),
+        MATCH_LEVELS.index(i.option.tumour_match), i.option.id))
+    return items[:cap], max(0, len(items) - cap)
+
+
+def with_unlocks(tests: list[TestOut], options: list[ConditionalOption]) -> list[TestOut]:
+    """Suggested tests, each with the conditional options it would unlock; a test no rule
+    suggested is added (merged by test name)."""
+    unlocks: dict[str, set[str]] = {}
+    for item in options:
+        for test in item.tests:
+            unlocks.setdefault(test, set()).add(item.option.id)
+    out = [t.model_copy(update={"unlocks": sorted(unlocks.pop(t.test, set()))}) for t in tests]
+    for test in sorted(unlocks):
+        ids = sorted(unlocks[test])
+        out.append(TestOut(
+            id=f"conditional.{_slug(test)}", test=test,
+            why=(f"would settle what {len(ids)} option(s) under 'What a test would unlock' "
+                 "are waiting for"),
+            citations=[], unlocks=ids))
+    return out
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
