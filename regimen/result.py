@@ -154,11 +154,17 @@ class CtdnaEvent(Model):
     during_agents: list[str] = []
     lead_time_days: int | None = None
     progression_date: dt.date | None = None
-    trajectory: list[SeriesPoint] = []
+    series: str | None = Field(default=None, description=(
+        "name of the ctDNA series holding this variant's readings (events refer to the "
+        "series instead of copying it)"))
     detail: str
 
 
 class Series(Model):
+    """A ctDNA series: the tumour fraction (a point per draw that measured it) or a
+    variant (a point for the baseline draw and each draw listing it; a draw that
+    does not list the variant did not detect it)."""
+
     name: str
     points: list[SeriesPoint]
 
@@ -169,6 +175,7 @@ class CtdnaSection(Model):
     note: str | None
     events: list[CtdnaEvent]
     series: list[Series]
+    dates: list[dt.date] = Field(default=[], description="the date of every draw, in order")
 
 
 class NotConsidered(Model):

@@ -97,7 +97,8 @@ def ctdna_section(profile: Profile, events: list[CtdnaEvent]) -> CtdnaSection:
     elif not draws:
         note = "no ctDNA draws in the profile"
     return CtdnaSection(draws=len(draws), trend=len(draws) > 1, note=note,
-                        events=list(events), series=series(draws, profile.settings.ctdna))
+                        events=list(events), series=series(draws, profile.settings.ctdna),
+                        dates=[d.date for d in draws])
 
 
 def not_considered(profile: Profile, kb: KnowledgeBase) -> NotConsidered:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..profile import CtdnaDraw, CtdnaSettings, Therapy
+from ..profile import CtdnaDraw, CtdnaSettings, CtdnaVariant, Therapy
 from ..result import CtdnaEvent, Series, SeriesPoint
 
 
@@ -66,8 +66,34 @@ def lod_of(draw: CtdnaDraw, settings: CtdnaSettings) -> float:
     return draw.lod if draw.lod is not None else settings.default_lod
 
 
-def variant_reading(draw: CtdnaDraw, key: tuple[str, str | None],
-                    settings: CtdnaSettings) -> Reading:
+def is_detected(value: float, lod: float) -> bool:
+    """A measured value is detected when it reaches the limit of detection.
+
+    With a limit of 0 a value is detected when it is above 0: exactly 0 is
+    never a detection (otherwise clearance could never be seen).
+    """
+    return value > 0 if lod <= 0 else value >= lod
+
+
+Key = tuple[str, str | None]
+
+
+def _index(draw: CtdnaDraw) -> dict[Key, CtdnaVariant]:
+    """The draw's variants by (gene, change), built once per draw and cached."""
+    cached = _INDEX.get(id(draw))
+    if cached is not None and cached[0] is draw:
+        return cached[1]
+    index = {(v.gene, v.change): v for v in draw.variants}
+    if len(_INDEX) > 4096:
+        _INDEX.clear()
+    _INDEX[id(draw)] = (draw, index)
+    return index
+
+
+_INDEX: dict[int, tuple[CtdnaDraw, dict[Key, CtdnaVariant]]] = {}
+
+
+def variant_reading(draw: CtdnaDraw, key: Key, settings: CtdnaSettings) -> Reading:
     """A tracked variant (gene, change) in one draw.
 
     Not listed, ``detected: false``, or a VAF below the limit of detection (unless
@@ -76,56 +102,68 @@ def variant_reading(draw: CtdnaDraw, key: tuple[str, str | None],
     """
     lod = lod_of(draw, settings)
     below = Reading(0.0, lod, detected=False)
-    for variant in draw.variants:
-        if (variant.gene, variant.change) != key:
-            continue
-        if variant.detected is False:
-            return below
-        if variant.vaf is None:
-            return Reading(lod, 1.0, detected=True)
-        if variant.vaf < lod and variant.detected is not True:
-            return below
-        return Reading(variant.vaf, variant.vaf, detected=True)
-    return below
+    variant = _index(draw).get(key)
+    if variant is None or variant.detected is False:
+        return below
+    if variant.vaf is None:
+        return Reading(lod, 1.0, detected=True)
+    if not is_detected(variant.vaf, lod) and variant.detected is not True:
+        return below
+    return Reading(variant.vaf, variant.vaf, detected=True)
 
 
 def tumour_fraction_reading(draw: CtdnaDraw, settings: CtdnaSettings) -> Reading | None:
     if draw.tumour_fraction is None:
         return None
     lod = lod_of(draw, settings)
-    if draw.tumour_fraction < lod:
+    if not is_detected(draw.tumour_fraction, lod):
         return Reading(0.0, lod, detected=False)
     return Reading(draw.tumour_fraction, draw.tumour_fraction, detected=True)
 
 
-def tracked_variants(draws: list[CtdnaDraw]) -> list[tuple[str, str | None]]:
+def tracked_variants(draws: list[CtdnaDraw]) -> list[Key]:
     """Every (gene, change) listed in any draw, in order of first appearance."""
-    keys: list[tuple[str, str | None]] = []
+    keys: dict[Key, None] = {}
     for draw in draws:
         for v in draw.variants:
-            if (v.gene, v.change) not in keys:
-                keys.append((v.gene, v.change))
-    return keys
+            keys.setdefault((v.gene, v.change), None)
+    return list(keys)
+
+
+def _listed_in(draws: list[CtdnaDraw]) -> dict[Key, list[int]]:
+    """For each tracked variant, the indexes of the draws that list it."""
+    out: dict[Key, list[int]] = {}
+    for i, draw in enumerate(draws):
+        for v in draw.variants:
+            out.setdefault((v.gene, v.change), []).append(i)
+    return out
 
 
 def detected_variants(draws: list[CtdnaDraw],
                       settings: CtdnaSettings) -> list[tuple[str, str | None]]:
     """Tracked variants detected in at least one draw (the rules' ctDNA alterations)."""
-    return [key for key in tracked_variants(draws)
-            if any(variant_reading(d, key, settings).detected for d in draws)]
+    return [key for key, listed in _listed_in(draws).items()
+            if any(variant_reading(draws[i], key, settings).detected for i in listed)]
 
 
 def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
-    """The tumour fraction (when measured) and every tracked variant, draw by draw."""
+    """The tumour fraction (when measured) and every tracked variant.
+
+    The tumour fraction has a point for each draw that measured it. A variant
+    has a point for the baseline draw and for each draw that lists it: a draw
+    that does not list a variant did not detect it (the report's table shows
+    "<LOD" there), so the output grows with the input, not with draws x
+    variants.
+    """
     out: list[Series] = []
     fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
     if any(reading is not None for _, reading in fractions):
         out.append(Series(name="tumour fraction", points=[
             SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
             for d, reading in fractions if reading is not None]))
-    for gene, change in tracked_variants(draws):
+    for (gene, change), listed in _listed_in(draws).items():
         points = []
-        for d in draws:
+        for d in [draws[i] for i in ([0] if listed[0] != 0 else []) + listed]:
             reading = variant_reading(d, (gene, change), settings)
             points.append(SeriesPoint(date=d.date, value=reading.shown,
                                       below_lod=not reading.detected))
@@ -181,11 +219,12 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
         events.extend(_rise_events(draws, series, measure, settings))
     events.extend(_clearance_events(draws, keys, settings))
 
-    for key in keys:
-        if key in baseline_keys:
+    baseline_set = set(baseline_keys)
+    for key, listed in _listed_in(draws).items():
+        if key in baseline_set:
             continue
-        trajectory = [(d.date, variant_reading(d, key, settings)) for d in draws]
-        first = next(((date, value) for date, value in trajectory if value.detected), None)
+        readings = [(draws[i].date, variant_reading(draws[i], key, settings)) for i in listed]
+        first = next(((date, value) for date, value in readings if value.detected), None)
         if first is None:
             continue
         gene, change = key
@@ -199,9 +238,7 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
             value=first[1].shown,
             measure="vaf",
             during_agents=_agents_on(therapies, first[0]),
-            trajectory=[SeriesPoint(date=date, value=value.shown,
-                                        below_lod=not value.detected)
-                        for date, value in trajectory],
+            series=name,
             detail=f"{name} absent at baseline ({baseline.date}, below {baseline_lod:g}) "
                    f"and detected on {first[0]} " + (f"at VAF {first[1].high:g}" if first[1].exact
                                                      else "(VAF not given)"),
@@ -300,11 +337,12 @@ def _clearance_events(draws: list[CtdnaDraw], keys: list[tuple[str, str | None]]
     detected_before = False
     cleared_on: dt.date | None = None
     for draw in draws:
-        values = [variant_reading(draw, k, settings) for k in keys]
+        # a tracked variant the draw does not list is below detection in it
+        values = [variant_reading(draw, (v.gene, v.change), settings) for v in draw.variants]
         tf = tumour_fraction_reading(draw, settings)
         if tf is not None:
             values.append(tf)
-        if not values:
+        if not values and not keys:
             continue
         anything = any(v.detected for v in values)
         if anything:

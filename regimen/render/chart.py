@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..result import Result
+from ..result import Result, Series, SeriesPoint
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 20, 48
@@ -24,6 +24,25 @@ def _nice_max(value: float) -> float:
         if value <= step:
             return step
     return value
+
+
+FILL_SERIES = 12
+"""Up to this many series, a variant gets an open marker on every draw that did not list
+it; beyond, only its own points are drawn (the chart grows with the readings)."""
+
+
+def _filled(series: list[Series], dates: list[dt.date]) -> list[Series]:
+    if len(series) > FILL_SERIES:
+        return series
+    out = []
+    for s in series:
+        if s.name == "tumour fraction":
+            out.append(s)
+            continue
+        have = {p.date for p in s.points}
+        extra = [SeriesPoint(date=d, value=None, below_lod=True) for d in dates if d not in have]
+        out.append(Series(name=s.name, points=sorted([*s.points, *extra], key=lambda p: p.date)))
+    return out
 
 
 def ctdna_chart(result: Result) -> dict[str, Any] | None:
@@ -51,7 +70,7 @@ def ctdna_chart(result: Result) -> dict[str, Any] | None:
         return round(TOP + plot_h * (1 - value / top), 1)
 
     lines = []
-    for i, s in enumerate(series):
+    for i, s in enumerate(_filled(series, section.dates)):
         points = [{"x": x(p.date), "y": y(p.value if p.value is not None else 0.0),
                    "date": p.date.isoformat(),
                    "value": "" if p.value is None else f"{p.value:g}",

@@ -93,22 +93,46 @@ def render(result: Result, fmt: str = "txt") -> str:
     return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
+WIDE_TABLE_COLUMNS = 12
+"""Up to this many series the ctDNA table has a column per series; beyond it, a row
+per reading (so the table grows with the readings, not with draws x variants)."""
+
+
+def _cell(point: dict[str, Any]) -> str:
+    if point["below_lod"]:
+        return "<LOD"
+    if point["value"] is None:
+        return "detected"
+    return f"{point['value']:g}"
+
+
 def ctdna_table(data: dict[str, Any]) -> dict[str, Any]:
-    """The ctDNA series as rows (one per draw date) and columns (one per series)."""
+    """The ctDNA series as rows (one per draw date) and columns (one per series).
+
+    A variant series without a point on a draw date was not listed there: below
+    detection ("<LOD"); the tumour fraction without a point was not measured ("-").
+    """
     series = data["ctdna"]["series"]
-    dates = sorted({p["date"] for s in series for p in s["points"]})
+    dates = sorted({p["date"] for s in series for p in s["points"]}
+                   | set(data["ctdna"].get("dates", [])))
+    if len(series) > WIDE_TABLE_COLUMNS:
+        by_date: dict[str, list[list[str]]] = {}
+        for s in series:
+            for p in s["points"]:
+                by_date.setdefault(p["date"], []).append([s["name"], _cell(p)])
+        return {"columns": ["series", "value"],
+                "rows": [{"date": date, "cells": cells} for date in sorted(by_date)
+                         for cells in by_date[date]]}
     rows = []
+    points = [({p["date"]: p for p in s["points"]}, s["name"] == "tumour fraction")
+              for s in series]
     for date in dates:
         cells = []
-        for s in series:
-            point = next((p for p in s["points"] if p["date"] == date), None)
+        for by_date_point, is_fraction in points:
+            point = by_date_point.get(date)
             if point is None:
-                cells.append("-")
-            elif point["below_lod"]:
-                cells.append("<LOD")
-            elif point["value"] is None:
-                cells.append("detected")
+                cells.append("-" if is_fraction else "<LOD")
             else:
-                cells.append(f"{point['value']:g}")
+                cells.append(_cell(point))
         rows.append({"date": date, "cells": cells})
     return {"columns": [s["name"] for s in series], "rows": rows}
