@@ -1,0 +1,172 @@
+"""Regression tests for issue 11 (hardening, round two): special output files, umask,
+signals, limits, hostile text, YAML 1.1 scalars, streams and odd API arguments."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from regimen.cli import cli
+from regimen.errors import OutputError
+from regimen.io.files import write_text_atomic
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILE = str(ROOT / "examples" / "crc-kras-g12c.yaml")
+
+
+def run(*args: str, **kwargs: object) -> object:
+    return CliRunner().invoke(cli, list(args), **kwargs)  # type: ignore[arg-type]
+
+
+# -- defect 2: --output onto a device, a FIFO or a symlink ------------------------------
+
+def test_output_to_dev_null_keeps_the_device() -> None:
+    before = os.stat("/dev/null")
+    result = run("evaluate", PROFILE, "--output", "/dev/null", "--format", "txt")
+    assert result.exit_code == 0, result.output
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode)
+    assert (after.st_mode, after.st_rdev) == (before.st_mode, before.st_rdev)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_output_to_dev_full_fails_with_exit_2() -> None:
+    result = run("evaluate", PROFILE, "--output", "/dev/full", "--format", "txt")
+    assert result.exit_code == 2, result.output
+    assert "cannot write" in result.output
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_output_to_a_fifo_writes_into_the_pipe(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def reader() -> None:
+        with open(fifo, "rb") as handle:
+            received.append(handle.read())
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    result = run("evaluate", PROFILE, "--output", str(fifo), "--format", "json")
+    thread.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
+    assert received and received[0].startswith(b"{")
+
+
+def test_output_dash_is_standard_output() -> None:
+    result = run("evaluate", PROFILE, "--output", "-", "--format", "json")
+    assert result.exit_code == 0
+    assert result.output.startswith("{")
+    assert not Path("-").exists()
+
+
+def test_output_through_a_symlink_keeps_the_link_and_writes_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "real.txt"
+    target.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    result = run("evaluate", PROFILE, "--output", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() not in ("", "old")
+
+
+def test_output_onto_a_socket_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sock"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        with pytest.raises(OutputError, match="special file"):
+            write_text_atomic(path, "x")
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+    finally:
+        server.close()
+
+
+# -- defect 10: the umask and an existing file's mode -------------------------------------
+
+def test_new_report_honours_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        write_text_atomic(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "r.txt").st_mode) == 0o600
+
+
+def test_existing_report_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text("old")
+    path.chmod(0o640)
+    write_text_atomic(path, "new")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert path.read_text() == "new"
+
+
+# -- defects 16 and 19: output names that cannot be files ---------------------------------
+
+def test_overlong_output_name_exit_2(tmp_path: Path) -> None:
+    result = run("evaluate", PROFILE, "--output", str(tmp_path / ("x" * 300 + ".txt")))
+    assert result.exit_code == 2, result.output
+    assert "255-byte limit" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_output_with_trailing_slash_exit_2(tmp_path: Path) -> None:
+    result = run("evaluate", PROFILE, "--output", str(tmp_path / "missing") + "/")
+    assert result.exit_code == 2, result.output
+    assert "ends with a path separator" in result.output
+    assert not (tmp_path / "missing").exists()
+
+
+# -- defects 14 and 20: signals ------------------------------------------------------------
+
+SIGNAL_CHILD = """
+import os, signal, sys
+from pathlib import Path
+from regimen.__main__ import install_signal_handlers
+from regimen.io.files import atomic_writer
+install_signal_handlers()
+with atomic_writer(Path(sys.argv[1]) / "out.txt") as handle:
+    handle.write("partial")
+    os.kill(os.getpid(), int(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signal_during_a_write_leaves_no_temporary_file(tmp_path: Path, signum: int) -> None:
+    done = subprocess.run([sys.executable, "-c", SIGNAL_CHILD, str(tmp_path), str(int(signum))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 128 + signum, done.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_during_start_up_exits_130_without_traceback() -> None:
+    code = ("import os, signal, sys\n"
+            "sys.argv = ['regimen', 'evaluate', sys.argv[1]]\n"
+            "import regimen.__main__ as m\n"
+            "m.install_signal_handlers()\n"
+            "os.kill(os.getpid(), signal.SIGINT)\n"
+            "m.main()\n")
+    done = subprocess.run([sys.executable, "-c", code, PROFILE], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == "regimen: interrupted"
+
+
+def test_entry_point_is_the_signal_safe_main() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'regimen = "regimen.__main__:main"' in text
