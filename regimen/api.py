@@ -29,7 +29,7 @@ from .knowledge.loader import load_knowledge
 from .profile import Profile, load_profile
 from .result import Result
 
-ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes]
+ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str]
 
 __all__ = ["ProfileInput", "Recommender", "restrict_to"]
 
@@ -60,6 +60,11 @@ class Recommender:
     def evaluate(self, profile: ProfileInput, *, as_of: dt.date | None = None,
                  top: int | None = None) -> Result:
         """Evaluate a profile; with ``as_of``, use only what was known on that date."""
+        if isinstance(as_of, dt.datetime):
+            as_of = as_of.date()
+        elif as_of is not None and not isinstance(as_of, dt.date):
+            raise InputError(f"as_of must be a date, not {type(as_of).__name__}", field="as_of",
+                             hint="pass datetime.date(YYYY, M, D)")
         model = self.load(profile)
         if as_of is not None:
             model = restrict_to(model, as_of)

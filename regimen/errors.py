@@ -8,6 +8,17 @@ uses: :class:`InputError` and its subclasses exit 2, anything else 1.
 from __future__ import annotations
 
 
+MAX_ECHO = 200
+"""Longest value (characters) an error message repeats; longer ones are cut."""
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters, followed by ``... (N characters)``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
 class RegimenError(Exception):
     """Base class of every error regimen raises on purpose."""
 

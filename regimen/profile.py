@@ -11,14 +11,64 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import IO, Any, Literal
+import re
+from typing import IO, Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from .errors import ProfileError, VocabularyError
+from .errors import ProfileError, VocabularyError, shorten
 from .io.documents import Document, parse_text, read_document, read_stream, validation_error
 from .knowledge.vocabulary import Vocabulary, normalise_change
 from .models import Model
+
+def _number(value: Any) -> Any:
+    """Numbers as written: an int or float, never a bool or text (YAML 1.1 or JSON strings)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {_shown(value)} ({type(value).__name__}); "
+                         "write it as a plain decimal number, e.g. 0.25 or 12")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """A whole number as written: an int (not a bool, a float or text)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {_shown(value)} "
+                         f"({type(value).__name__}); write it in decimal, e.g. 2")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    """true or false as written (not yes/no/on/off or 0/1)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    return value
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(value: Any) -> Any:
+    """A date written YYYY-MM-DD (a date object from YAML or the API, or such a string)."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"expected a date (YYYY-MM-DD), got a date and time {value}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DAY.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{_shown(value)} is not a date: {exc}") from None
+    raise ValueError(f"expected a date written YYYY-MM-DD, got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    return shorten(repr(value))
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+Whole = Annotated[int, BeforeValidator(_whole)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Day = Annotated[dt.date, BeforeValidator(_day)]
 
 MAX_LIST = 500
 """Longest list accepted anywhere in a profile (alterations of a large panel fit)."""
@@ -49,6 +99,8 @@ def _normalise_keys(value: Any, normalise: Any) -> Any:
     """``{alias: Level}`` -> ``{canonical: level}``; two aliases of one name are an error."""
     if not isinstance(value, dict):
         return value
+    if len(value) > MAX_LIST:  # checked before the (slower) normalisation of each key
+        raise ValueError(f"{len(value):,} entries; at most {MAX_LIST} are accepted")
     out: dict[str, Any] = {}
     for key, level in value.items():
         name = _vocab_call(normalise, str(key))
@@ -98,7 +150,7 @@ class Alteration(Model):
     gene: str
     change: str | None = None
     type: ALTERATION_TYPES | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
+    vaf: Number | None = Field(default=None, ge=0, le=1)
 
     @field_validator("gene")
     @classmethod
@@ -138,11 +190,11 @@ MICROBE_LEVEL = Literal["high", "low", "absent"]
 
 class Biomarkers(Model):
     msi: Literal["MSI-H", "MSI-L", "MSS"] | None = None
-    tmb: float | None = Field(default=None, ge=0, le=10_000)
-    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000)
-    expression: dict[str, LEVEL] = {}
+    tmb: Number | None = Field(default=None, ge=0, le=10_000)
+    pdl1_cps: Number | None = Field(default=None, ge=0, le=10_000)
+    expression: dict[str, LEVEL] = Field(default={}, max_length=MAX_LIST)
     tme: list[str] = Field(default=[], max_length=MAX_LIST)
-    microbiome: dict[str, MICROBE_LEVEL] = {}
+    microbiome: dict[str, MICROBE_LEVEL] = Field(default={}, max_length=MAX_LIST)
 
     @field_validator("msi", mode="before")
     @classmethod
@@ -195,12 +247,12 @@ def _upper(value: Any) -> Any:
 
 class Therapy(Model):
     agents: list[str] = Field(min_length=1, max_length=20)
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Day | None = None
+    end: Day | None = None
     response: RESPONSE | None = None
     best_response: RESPONSE | None = None
-    response_date: dt.date | None = None
-    line: int | None = Field(default=None, ge=1, le=20)
+    response_date: Day | None = None
+    line: Whole | None = Field(default=None, ge=1, le=20)
     setting: str | None = None
 
     _agents = field_validator("agents", mode="before")(_agents)
@@ -229,17 +281,17 @@ class Therapy(Model):
 class CtdnaVariant(Model):
     gene: str
     change: str | None = None
-    vaf: float | None = Field(default=None, ge=0, le=1)
-    detected: bool | None = None
+    vaf: Number | None = Field(default=None, ge=0, le=1)
+    detected: Flag | None = None
 
     _gene = field_validator("gene")(Alteration._gene.__func__)  # type: ignore[attr-defined]
     _change = field_validator("change")(Alteration._change.__func__)  # type: ignore[attr-defined]
 
 
 class CtdnaDraw(Model):
-    date: dt.date
-    tumour_fraction: float | None = Field(default=None, ge=0, le=1)
-    lod: float | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
+    date: Day
+    tumour_fraction: Number | None = Field(default=None, ge=0, le=1)
+    lod: Number | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
     variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST)
     assay: str | None = None
 
@@ -267,7 +319,7 @@ class DrugSensitivity(Model):
     agent: str
     result: Literal["sensitive", "intermediate", "resistant"]
     assay: str | None = None
-    date: dt.date | None = None
+    date: Day | None = None
 
     @field_validator("agent", mode="before")
     @classmethod
@@ -284,7 +336,7 @@ class DrugSensitivity(Model):
 
 class Clinical(Model):
     conditions: list[str] = Field(default=[], max_length=50)
-    ecog: int | None = Field(default=None, ge=0, le=5)
+    ecog: Whole | None = Field(default=None, ge=0, le=5)
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -294,11 +346,11 @@ class Clinical(Model):
 
 
 class CtdnaSettings(Model):
-    response_drop: float = Field(default=0.5, gt=0, lt=1, description=(
+    response_drop: Number = Field(default=0.5, gt=0, lt=1, description=(
         "molecular response: fall from baseline by more than this fraction"))
-    rise_from_nadir: float = Field(default=0.5, gt=0, le=100, description=(
+    rise_from_nadir: Number = Field(default=0.5, gt=0, le=100, description=(
         "rise: at least this fraction above the nadir"))
-    default_lod: float = Field(default=0.001, ge=0, lt=1, description=(
+    default_lod: Number = Field(default=0.001, ge=0, lt=1, description=(
         "limit of detection (VAF / tumour fraction) when a draw gives none"))
 
 
@@ -400,18 +452,28 @@ def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
 
 
 def load_profile(
-    source: str | Path | dict[str, Any] | Profile | IO[bytes], vocab: Vocabulary
+    source: str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str], vocab: Vocabulary
 ) -> Profile:
-    """Load a profile from a path (``-`` for stdin), a dict, a stream or a model."""
+    """Load a profile from a path (``-`` for stdin), a dict, a stream or a model.
+
+    A ``str`` is always a file name; a str holding a newline or starting with ``{`` or
+    ``[`` is refused as profile text passed by mistake. Streams may be binary or text.
+    """
     if isinstance(source, Profile):
         return source
     if isinstance(source, dict):
         return profile_from_document(Document(source, {}, "<profile>"), vocab)
+    if isinstance(source, str) and ("\n" in source or source.lstrip()[:1] in ("{", "[")):
+        raise ProfileError(
+            "a str is read as a file name, and this one looks like profile text",
+            hint="pass the parsed data instead: evaluate(yaml.safe_load(text)), or a stream: "
+                 "evaluate(io.StringIO(text))")
     if isinstance(source, str | Path):
         if str(source) == "-":
             import sys
 
-            return profile_from_document(read_stream(sys.stdin.buffer), vocab)
+            stdin = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+            return profile_from_document(read_stream(stdin), vocab)
         return profile_from_document(read_document(Path(source)), vocab)
     if hasattr(source, "read"):
         return profile_from_document(read_stream(source), vocab)

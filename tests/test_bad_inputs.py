@@ -53,7 +53,7 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("impossible-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 2025-02-30}]\n",
      "p.yaml:2: ctdna[0].date: cannot read '2025-02-30'"),
     ("not-a-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: last week}]\n",
-     "ctdna[0].date: Input should be a valid date"),
+     "ctdna[0].date: expected a date written YYYY-MM-DD, got 'last week'"),
     ("duplicate-ctdna-date", "p.yaml",
      b"tumour: {type: COADREAD}\nctdna:\n  - {date: 2025-01-01}\n  - {date: 2025-01-01}\n",
      "two ctDNA draws share the date 2025-01-01"),
@@ -65,6 +65,30 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("non-utf8", "p.yaml", "tumour: {type: côlon}\n".encode("latin-1"), "file is not UTF-8 text"),
     ("nul-bytes", "p.yaml", b"tumour:\x00 {type: COADREAD}\n", "NUL bytes"),
     ("oversize", "p.yaml", b"#" * (MAX_BYTES + 1), "larger than the 1,000,000-byte limit"),
+    # YAML 1.1 scalars are text, and the numeric fields refuse text (issue 11, defect 5)
+    ("yaml11-sexagesimal", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {tmb: 4:20}\n",
+     "biomarkers.tmb: expected a number, got '4:20'"),
+    ("yaml11-boolean-word", "p.yaml",
+     b"tumour: {type: COADREAD}\nalterations: [{gene: KRAS, change: G12C, vaf: on}]\n",
+     "alterations[0].vaf: expected a number, got 'on'"),
+    ("yaml11-octal", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {pdl1_cps: 010}\n",
+     "biomarkers.pdl1_cps: expected a number, got '010'"),
+    ("yaml11-hex", "p.yaml",
+     b"tumour: {type: COADREAD}\ntherapies: [{agents: [oxaliplatin], line: 0x10}]\n",
+     "therapies[0].line: expected a whole number, got '0x10'"),
+    ("epoch-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 1735689600}]\n",
+     "ctdna[0].date: expected a date written YYYY-MM-DD, got 1735689600"),
+    ("date-and-time", "p.yaml",
+     b"tumour: {type: COADREAD}\nctdna: [{date: 2025-01-01 10:00:00}]\n",
+     "ctdna[0].date: expected a date written YYYY-MM-DD"),
+    ("deep-flow-nesting", "p.yaml", b"[" * 400 + b"]" * 400 + b"\n",
+     "nested more than 20 levels deep"),
+    ("deep-flow-nesting-unclosed", "p.yaml", b"tumour: " + b"[" * 5000 + b"\n",
+     "nested more than 20 levels deep"),
+    ("too-many-expression-entries", "p.yaml",
+     b"tumour: {type: COADREAD}\nbiomarkers:\n  expression:\n"
+     + b"".join(b"    G%d: high\n" % i for i in range(501)),
+     "biomarkers.expression: 501 entries; at most 500 are accepted"),
     ("too-many-alterations", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations:\n" + b"  - {gene: KRAS, change: G12C}\n" * 501,
      "alterations: List should have at most 500 items"),
@@ -145,3 +169,55 @@ def test_arbitrary_tumour_sections(tumour: dict) -> None:
 def test_parse_text_never_expands_aliases_even_when_small() -> None:
     with pytest.raises(InputError):
         parse_text("a: &x 1\nb: *x\n", "small.yaml")
+
+
+@pytest.mark.parametrize("name", ["p.txt", "-"])
+def test_tab_indented_json_is_read_as_json(tmp_path: Path, name: str) -> None:
+    text = b'{\n\t"tumour": {\n\t\t"type": "COADREAD"\n\t}\n}\n'
+    if name == "-":
+        result = CliRunner().invoke(cli, ["evaluate", "-", "-f", "json"], input=text)
+    else:
+        (tmp_path / name).write_bytes(text)
+        result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / name), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"tumour": "COADREAD' in result.output or '"COADREAD' in result.output
+
+
+def test_endless_device_is_read_only_up_to_the_limit() -> None:
+    from regimen.io.documents import read_document
+
+    with pytest.raises(InputError, match="larger than the 1,000,000-byte limit"):
+        read_document(Path("/dev/zero"))
+
+
+def test_closed_stdin_exit_2() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "regimen", "evaluate", "-"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: __import__("os").close(0))
+    assert done.returncode == 2, done.stderr
+    assert "standard input is closed" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+YAML11 = st.sampled_from(["4:20", "1:30:00", "on", "off", "yes", "no", "y", "010", "0o10",
+                          "0x1F", "0b101", "1_000", "1735689600", "2025-01-01T00:00:00",
+                          ".inf", "-.nan", "True", "~"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(YAML11, st.sampled_from(["vaf", "tmb", "pdl1_cps", "line", "date"]))
+def test_yaml11_scalars_never_become_other_numbers(scalar: str, field: str) -> None:
+    """A YAML 1.1 scalar is either refused or keeps the value it was written as."""
+    where = {"vaf": "alterations: [{gene: KRAS, change: G12C, vaf: %s}]",
+             "tmb": "biomarkers: {tmb: %s}", "pdl1_cps": "biomarkers: {pdl1_cps: %s}",
+             "line": "therapies: [{agents: [oxaliplatin], line: %s}]",
+             "date": "ctdna: [{date: %s}]"}[field]
+    text = "tumour: {type: COADREAD}\n" + where % scalar + "\n"
+    try:
+        profile = profile_from_text(text, VOCAB, "p.yaml")
+    except InputError:
+        return
+    assert scalar == "~", f"{field}: {scalar!r} was accepted as {profile!r}"

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from ..errors import KnowledgeError
-from ..io.documents import Document, read_document, validation_error
+from ..io.documents import Document, decode, parse_text, read_bounded, validation_error
 from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
@@ -51,8 +51,8 @@ def _split_files(root: Path, name: str) -> list[Path]:
     return [root / f"{name}.yaml", *extra]
 
 
-def _read(path: Path) -> Document:
-    return read_document(path, max_bytes=5_000_000)
+KNOWLEDGE_MAX_BYTES = 5_000_000
+"""Largest knowledge file accepted (bytes)."""
 
 
 def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
@@ -78,9 +78,10 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     digest = hashlib.sha256()
 
     def read(path: Path) -> Document:
+        raw = read_bounded(path, KNOWLEDGE_MAX_BYTES)  # size checked before digesting
         digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-        return _read(path)
+        digest.update(raw)
+        return parse_text(decode(raw, str(path), KNOWLEDGE_MAX_BYTES), str(path))
 
     manifest_doc = read(root / "manifest.yaml")
     try:
