@@ -110,8 +110,18 @@ def _normalise_keys(value: Any, normalise: Any) -> Any:
     return out
 
 
+def _as_list(value: Any) -> Any:
+    """A tuple or set (from the API) is validated like a list (sets in sorted order)."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def _normalise_terms(value: Any, vocab: Vocabulary, allowed: Any, what: str) -> Any:
     """A term or list of terms -> the sorted, de-duplicated controlled terms."""
+    value = _as_list(value)
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -226,6 +236,7 @@ RESPONSE = Literal["CR", "PR", "SD", "PD"]
 
 
 def _agents(value: Any, info: ValidationInfo) -> Any:
+    value = _as_list(value)
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):

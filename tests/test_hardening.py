@@ -170,3 +170,85 @@ def test_ctrl_c_during_start_up_exits_130_without_traceback() -> None:
 def test_entry_point_is_the_signal_safe_main() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert 'regimen = "regimen.__main__:main"' in text
+
+
+# -- defect 15: messages echo at most ~200 characters of a value --------------------------
+
+def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("id: " + "x" * 1_000_003 + "\ntumour: {type: COADREAD}\n")
+    result = run("evaluate", str(path))
+    assert result.exit_code == 2
+    assert len(result.output) < 1500, len(result.output)
+    path.write_text("tumour: {type: COADREAD}\nalterations: [{gene: " + "Q" * 5000 + "}]\n")
+    result = run("evaluate", str(path))
+    assert result.exit_code == 2
+    assert "characters)" in result.output
+    assert len(result.output) < 1500
+
+
+# -- defect 4: a limit of detection of 0 -------------------------------------------------
+
+@pytest.mark.parametrize("where", ["draw", "default"])
+def test_lod_zero_sees_clearance_and_reappearance(recommender, where: str) -> None:
+    draws = [{"date": "2025-01-01", "tumour_fraction": 0.1},
+             {"date": "2025-03-01", "tumour_fraction": 0.0},
+             {"date": "2025-05-01", "tumour_fraction": 0.3}]
+    profile: dict = {"tumour": {"type": "COADREAD"}, "ctdna": draws}
+    if where == "draw":
+        for draw in draws:
+            draw["lod"] = 0
+    else:
+        profile["settings"] = {"ctdna": {"default_lod": 0}}
+    kinds = {e.event for e in recommender.evaluate(profile).ctdna.events}
+    assert {"molecular-response", "clearance", "reappearance"} <= kinds, kinds
+
+
+# -- defect 12: text streams, datetimes, profile text passed as a str ---------------------
+
+def test_api_accepts_text_streams_and_datetimes(recommender) -> None:
+    import datetime as dt
+    import io
+
+    with open(PROFILE, encoding="utf-8") as handle:
+        from_text = recommender.evaluate(handle)
+    text = Path(PROFILE).read_text(encoding="utf-8")
+    from_string = recommender.evaluate(io.StringIO(text))
+    assert from_text.to_dict() == from_string.to_dict() == recommender.evaluate(PROFILE).to_dict()
+    when = recommender.evaluate(PROFILE, as_of=dt.datetime(2025, 6, 1, 12, 30))
+    assert when.as_of == dt.date(2025, 6, 1)
+
+
+def test_api_refuses_profile_text_passed_as_a_path(recommender) -> None:
+    from regimen.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="looks like profile text"):
+        recommender.evaluate("tumour: {type: COADREAD}\n")
+    with pytest.raises(ProfileError, match="looks like profile text"):
+        recommender.evaluate('{"tumour": {"type": "COADREAD"}}')
+
+
+# -- defect 13: tuples and sets are validated like lists -----------------------------------
+
+@pytest.mark.parametrize("kind", [tuple, set, frozenset])
+def test_api_validates_tuples_and_sets(recommender, kind: type) -> None:
+    from regimen.errors import ProfileError
+
+    for profile in (
+        {"tumour": {"type": "COADREAD"}, "therapies": [{"agents": kind(["Oxaliplatinn"])}]},
+        {"tumour": {"type": "COADREAD"}, "biomarkers": {"tme": kind(["<b>NOT A TERM"])}},
+        {"tumour": {"type": "COADREAD"}, "clinical": {"conditions": kind(["<b>NOT"])}},
+    ):
+        with pytest.raises(ProfileError):
+            recommender.evaluate(profile)
+    ok = recommender.evaluate({"tumour": {"type": "COADREAD"},
+                               "therapies": [{"agents": kind(["Oxaliplatin"])}]})
+    assert ok.patient.therapies[0].agents == ["oxaliplatin"]
+
+
+def test_api_refuses_boolean_numbers(recommender) -> None:
+    from regimen.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="expected a number"):
+        recommender.evaluate({"tumour": {"type": "COADREAD"},
+                              "alterations": [{"gene": "KRAS", "change": "G12C", "vaf": True}]})
