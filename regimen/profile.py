@@ -17,7 +17,7 @@ from typing import IO, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ProfileError, VocabularyError, shorten
-from .io.documents import Document, parse_text, read_document, read_stream, validation_error
+from .io.documents import Document, dotted, parse_text, read_document, read_stream, validation_error
 from .knowledge.vocabulary import Vocabulary, normalise_change
 from .models import Model
 
@@ -446,6 +446,46 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     return names
 
 
+def _unsafe_character(text: str) -> str | None:
+    """The first control (C0, DEL, C1) or bidirectional-formatting character in ``text``."""
+    for char in text:
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F or char in BIDI_CONTROLS:
+            return char
+    return None
+
+
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069\u2028\u2029")
+"""Characters that reorder or break displayed text (right-to-left overrides, isolates,
+marks, line and paragraph separators)."""
+
+
+def _check_text(doc: Document, value: Any, path: tuple[str | int, ...] = ()) -> None:
+    """Refuse control and bidi characters in every text value and key of a profile.
+
+    Every profile text field is a single line (ids, stage, histology, setting,
+    assay, names), so no control character (tab and newline included) is
+    accepted: none can forge report sections or reach a terminal.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            bad = _unsafe_character(item)
+            if bad is not None:
+                raise ProfileError(
+                    f"contains the control character U+{ord(bad):04X}; text fields are one "
+                    "line of printable text", source=doc.source, field=dotted(where),
+                    line=doc.line_of(where), hint="remove it (and any line break)")
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                stack.append((key, where))
+                stack.append((sub, (*where, str(key))))
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend((sub, (*where, i)) for i, sub in enumerate(item))
+
+
 def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__ if doc.data is not None else "nothing"
@@ -454,6 +494,7 @@ def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
             source=doc.source,
             hint="see examples/ for the format",
         )
+    _check_text(doc, doc.data)
     try:
         return Profile.model_validate(doc.data, context={"vocab": vocab})
     except ValidationError as exc:

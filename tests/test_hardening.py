@@ -252,3 +252,48 @@ def test_api_refuses_boolean_numbers(recommender) -> None:
     with pytest.raises(ProfileError, match="expected a number"):
         recommender.evaluate({"tumour": {"type": "COADREAD"},
                               "alterations": [{"gene": "KRAS", "change": "G12C", "vaf": True}]})
+
+
+# -- defect 9: free text per format --------------------------------------------------------
+
+@pytest.mark.parametrize("evil", ["FAKE\nRANKED OPTIONS\n1. FAKE DRUG", "x\x1b[31mred",
+                                  "bell\x07", "left\u202eright", "tab\there", "c1\x85"])
+@pytest.mark.parametrize("field", ["id", "stage"])
+def test_control_characters_in_text_fields_are_refused(recommender, evil: str,
+                                                       field: str) -> None:
+    from regimen.errors import ProfileError
+
+    profile: dict = {"tumour": {"type": "COADREAD"}}
+    if field == "id":
+        profile["id"] = evil
+    else:
+        profile["tumour"]["stage"] = evil
+    with pytest.raises(ProfileError, match=r"control character U\+"):
+        recommender.evaluate(profile)
+
+
+HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+           "[click](javascript:alert(1))", "a | b | c", "**bold** _it_ `code`", "# heading"]
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "html", "json"])
+def test_hostile_text_is_inert_in_every_format(recommender, fmt: str) -> None:
+    import json
+
+    from regimen.render import render
+
+    for evil in HOSTILE:
+        result = recommender.evaluate({"id": evil[:100], "tumour": {"type": "COADREAD",
+                                                                     "stage": evil}})
+        page = render(result, fmt)
+        if fmt == "json":
+            assert json.loads(page)["profile_id"] == evil
+        elif fmt == "txt":
+            assert page.count("RANKED OPTIONS") <= 1
+        else:
+            assert "<script>" not in page and "<img" not in page
+            assert 'href="javascript:' not in page
+            if fmt == "md":
+                assert "[click](javascript:" not in page
+                table = [line for line in page.splitlines() if line.startswith("| Tumour")]
+                assert len(table) == 1 and table[0].count(" | ") == 1, table

@@ -70,14 +70,35 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
-_ENVS: dict[bool, jinja2.Environment] = {}
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~!"} | {
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
+def markdown_text(value: Any) -> Any:
+    """Every value a Markdown template prints is text, never markup.
+
+    Markdown punctuation is backslash-escaped (no links, emphasis or broken
+    tables: ``[x](javascript:...)``, ``|``), ``<``, ``>`` and ``&`` become entities
+    (no raw HTML such as ``<script>`` or ``<img onerror>``) and line breaks become
+    spaces (a value cannot start a new block or table row).
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value).translate(_MD_SPECIAL)
+
+
+_ENVS: dict[str, jinja2.Environment] = {}
 
 
 def environment(fmt: str) -> jinja2.Environment:
     autoescape = FORMATS[fmt].autoescape
-    if autoescape not in _ENVS:
-        _ENVS[autoescape] = _environment(autoescape)
-    return _ENVS[autoescape]
+    key = "md" if fmt == "md" else str(autoescape)
+    if key not in _ENVS:
+        env = _environment(autoescape)
+        if fmt == "md":
+            env.finalize = markdown_text
+        _ENVS[key] = env
+    return _ENVS[key]
 
 
 def render_template(name: str, fmt: str, **context: Any) -> str:
