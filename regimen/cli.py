@@ -195,6 +195,8 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
     chosen = _chosen(output, fmt, "report")
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
                                                   top=top)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     _emit(render(result, chosen), output, profile)
 
 

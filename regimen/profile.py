@@ -273,6 +273,9 @@ class Therapy(Model):
     def _dates(self) -> Therapy:
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.start and self.response_date and self.response_date < self.start:
+            raise ValueError(f"response_date {self.response_date} is before start {self.start}; "
+                             "a response is assessed after the therapy starts")
         return self
 
     @property
@@ -535,3 +538,29 @@ def load_profile(
 
 def profile_from_text(text: str, vocab: Vocabulary, source: str = "<text>") -> Profile:
     return profile_from_document(parse_text(text, source), vocab)
+
+
+FUTURE_MARGIN = dt.timedelta(days=366)
+"""Dates later than this after today are reported as warnings (probably mistyped)."""
+EARLIEST = dt.date(1900, 1, 1)
+
+
+def profile_warnings(profile: Profile, today: dt.date | None = None) -> list[str]:
+    """Plausibility warnings: dates far in the future or before 1900 (kept, but named)."""
+    today = today or dt.date.today()
+    dated: list[tuple[str, dt.date | None]] = []
+    for i, t in enumerate(profile.therapies):
+        dated += [(f"therapies[{i}].start", t.start), (f"therapies[{i}].end", t.end),
+                  (f"therapies[{i}].response_date", t.response_date)]
+    dated += [(f"ctdna[{i}].date", d.date) for i, d in enumerate(profile.ctdna)]
+    dated += [(f"drug_sensitivity[{i}].date", s.date)
+              for i, s in enumerate(profile.drug_sensitivity)]
+    out = []
+    for field, date in dated:
+        if date is None:
+            continue
+        if date > today + FUTURE_MARGIN:
+            out.append(f"{field}: {date} is more than a year in the future; check the year")
+        elif date < EARLIEST:
+            out.append(f"{field}: {date} is before {EARLIEST.year}; check the year")
+    return out

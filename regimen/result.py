@@ -198,6 +198,8 @@ class Result(Model):
     ctdna: CtdnaSection
     not_considered: NotConsidered
     trace: list[TraceEntry]
+    warnings: list[str] = Field(default=[], description=(
+        "implausible but accepted input, e.g. a date more than a year in the future"))
     disclaimer: str = Field(default=DISCLAIMER)
 
     def to_dict(self) -> dict[str, Any]:

@@ -297,3 +297,30 @@ def test_hostile_text_is_inert_in_every_format(recommender, fmt: str) -> None:
                 assert "[click](javascript:" not in page
                 table = [line for line in page.splitlines() if line.startswith("| Tumour")]
                 assert len(table) == 1 and table[0].count(" | ") == 1, table
+
+
+# -- defect 21: impossible and implausible dates -------------------------------------------
+
+def test_response_date_before_start_is_refused(recommender) -> None:
+    from regimen.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="response_date 2024-01-01 is before start"):
+        recommender.evaluate({"tumour": {"type": "COADREAD"}, "therapies": [
+            {"agents": ["oxaliplatin"], "start": "2025-01-01", "response_date": "2024-01-01",
+             "response": "PD"}]})
+
+
+def test_dates_decades_ahead_warn_in_result_and_on_stderr(recommender, tmp_path: Path) -> None:
+    profile = {"tumour": {"type": "COADREAD"}, "therapies": [
+        {"agents": ["oxaliplatin"], "start": "2025-01-01", "end": "2065-01-01"}]}
+    result = recommender.evaluate(profile)
+    assert result.warnings == ["therapies[0].end: 2065-01-01 is more than a year in the future; "
+                               "check the year"]
+    assert recommender.evaluate({"tumour": {"type": "COADREAD"}}).warnings == []
+    import yaml
+
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    done = CliRunner().invoke(cli, ["evaluate", str(path), "-o", str(tmp_path / "r.txt")])
+    assert done.exit_code == 0
+    assert "warning: therapies[0].end: 2065-01-01" in done.output

@@ -10,7 +10,7 @@ import datetime as dt
 
 from ..engine.base import Runner
 from ..knowledge.base import KnowledgeBase
-from ..profile import Profile
+from ..profile import Profile, profile_warnings
 from ..result import (
     CtdnaEvent,
     CtdnaSection,
@@ -50,6 +50,7 @@ def evaluate(kb: KnowledgeBase, runner: Runner, profile: Profile, *,
         ctdna=ctdna_section(profile, events),
         not_considered=not_considered(profile, kb),
         trace=findings.trace,
+        warnings=profile_warnings(profile),
     )
 
 
