@@ -34,6 +34,24 @@ ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str]
 __all__ = ["ProfileInput", "Recommender", "restrict_to"]
 
 
+def check_cross_references(kb: KnowledgeBase) -> None:
+    """Refuse a knowledge directory with the errors ``regimen knowledge lint`` reports.
+
+    The name and cross-reference checks run (fast); firing each rule on its
+    fixture does not (that is the lint command's job).
+    """
+    from .errors import KnowledgeError
+    from .tools.lint import lint
+
+    errors = [p for p in lint(kb, fire=False) if p.level == "error"]
+    if errors:
+        more = f" [and {len(errors) - 1} more; run 'regimen knowledge lint']" \
+            if len(errors) > 1 else ""
+        raise KnowledgeError(errors[0].render() + more, source=str(kb.root),
+                             hint="fix the knowledge directory; 'regimen knowledge lint' "
+                                  "lists every problem")
+
+
 class Recommender:
     """A compiled knowledge base that evaluates patient profiles.
 
@@ -49,6 +67,8 @@ class Recommender:
             self.kb = knowledge
         else:
             self.kb = load_knowledge(Path(knowledge) if knowledge is not None else None)
+            if knowledge is not None:
+                check_cross_references(self.kb)
         self.engine: Runner = backend(engine).compile(self.kb)
 
     # ------------------------------------------------------------------ profiles

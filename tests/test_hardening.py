@@ -324,3 +324,55 @@ def test_dates_decades_ahead_warn_in_result_and_on_stderr(recommender, tmp_path:
     done = CliRunner().invoke(cli, ["evaluate", str(path), "-o", str(tmp_path / "r.txt")])
     assert done.exit_code == 0
     assert "warning: therapies[0].end: 2065-01-01" in done.output
+
+
+# -- defect 11: a --knowledge directory with cross-reference errors -----------------------
+
+def _break_undeclared(d: Path) -> None:
+    p = d / "rules" / "ferroptosis-mechanisms.yaml"
+    p.write_text(p.read_text().replace("then: {mechanism: ferroptosis-resistance",
+                                       "then: {mechanism: not-declared-mech", 1))
+
+
+def _break_studied_in(d: Path) -> None:
+    import re
+
+    for p in sorted((d / "rules").glob("*.yaml")):
+        text = p.read_text()
+        if "studied_in: [" in text:
+            p.write_text(re.sub(r"studied_in: \[[A-Z]+", "studied_in: [NOTATUMOUR", text, count=1))
+            return
+
+
+def _break_agents_list(d: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load((d / "agents.yaml").read_text())
+    (d / "agents.yaml").write_text(yaml.safe_dump(data["agents"]))
+
+
+BROKEN_KNOWLEDGE = {
+    "undeclared-mechanism": (_break_undeclared, "derives unknown mechanism 'not-declared-mech'"),
+    "unknown-studied-in": (_break_studied_in, "unknown tumour codes: NOTATUMOUR"),
+    "agents-as-list": (_break_agents_list, "expected a mapping with a 'agents' list"),
+    "directory-named-yaml": (lambda d: (d / "rules" / "x.yaml").mkdir(), "is a directory"),
+    "dangling-symlink": (lambda d: (d / "rules" / "y.yaml").symlink_to(d / "nowhere.yaml"),
+                         "dangling symbolic link"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_KNOWLEDGE))
+def test_broken_knowledge_directory_exit_2_with_lint_message(tmp_path: Path, case: str) -> None:
+    import shutil
+
+    from regimen.io.resources import knowledge_dir
+
+    directory = tmp_path / "kb"
+    shutil.copytree(knowledge_dir(), directory)
+    breaker, message = BROKEN_KNOWLEDGE[case]
+    breaker(directory)
+    for command in (["evaluate", PROFILE], ["explain", PROFILE], ["timeline", PROFILE]):
+        result = run(*command, "--knowledge", str(directory))
+        assert result.exit_code == 2, (command, result.output)
+        assert message in result.output
+        assert "internal error" not in result.output

@@ -56,7 +56,11 @@ KNOWLEDGE_MAX_BYTES = 5_000_000
 
 
 def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
-    data = doc.data if key is None else (doc.data or {}).get(key)
+    if key is not None and not isinstance(doc.data, dict):
+        raise KnowledgeError(f"expected a mapping with a {key!r} list, not "
+                             f"{type(doc.data).__name__ if doc.data is not None else 'nothing'}",
+                             source=doc.source, hint=f"write '{key}:' and indent the entries")
+    data = doc.data if key is None else doc.data.get(key)
     if not isinstance(data, list):
         raise KnowledgeError(
             f"expected a list{f' under {key!r}' if key else ''}", source=doc.source
