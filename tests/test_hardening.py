@@ -376,3 +376,64 @@ def test_broken_knowledge_directory_exit_2_with_lint_message(tmp_path: Path, cas
         assert result.exit_code == 2, (command, result.output)
         assert message in result.output
         assert "internal error" not in result.output
+
+
+# -- defect 8: README's limits table matches what is enforced -------------------------------
+
+def _limits_table() -> dict[str, str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Limits"):]
+    rows = [line for line in section.splitlines()[3:] if line.startswith("| ")]
+    table = {}
+    for line in rows:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        table[cells[0]] = cells[1]
+    return table
+
+
+def _max_length(model: type, field: str) -> int:
+    meta = model.model_fields[field].metadata  # type: ignore[attr-defined]
+    return next(m.max_length for m in meta if getattr(m, "max_length", None) is not None)
+
+
+def test_readme_limits_match_the_models() -> None:
+    import re
+
+    from regimen.errors import MAX_ECHO
+    from regimen.io.documents import MAX_BYTES, MAX_DEPTH
+    from regimen.io.files import NAME_MAX
+    from regimen.knowledge.loader import KNOWLEDGE_MAX_BYTES
+    from regimen.profile import Biomarkers, Clinical, CtdnaDraw, Profile, Therapy
+
+    def number(cell: str) -> int:
+        return int(re.match(r"[\d,]+", cell).group(0).replace(",", ""))  # type: ignore[union-attr]
+
+    table = _limits_table()
+    assert number(table["profile file size"]) == MAX_BYTES
+    assert number(table["knowledge file size"]) == KNOWLEDGE_MAX_BYTES
+    assert number(table["nesting depth"]) == MAX_DEPTH
+    each = number(table["alterations, expression entries, microbiome entries, TME terms, "
+                        "organoid results, variants per draw"])
+    assert each == _max_length(Profile, "alterations") == _max_length(Biomarkers, "expression") \
+        == _max_length(Biomarkers, "microbiome") == _max_length(Biomarkers, "tme") \
+        == _max_length(Profile, "drug_sensitivity") == _max_length(CtdnaDraw, "variants")
+    assert number(table["therapy lines"]) == _max_length(Profile, "therapies")
+    assert number(table["agents per line"]) == _max_length(Therapy, "agents")
+    assert number(table["ctDNA draws"]) == _max_length(Profile, "ctdna")
+    assert number(table["clinical conditions"]) == _max_length(Clinical, "conditions")
+    assert number(table["profile id"]) == _max_length(Profile, "id")
+    assert number(table["value echoed in an error message"]) == MAX_ECHO
+    assert number(table["--output file name"]) == NAME_MAX
+
+
+@pytest.mark.parametrize(("field", "entry", "limit"), [
+    ("expression", "high", 500), ("microbiome", "high", 500)])
+def test_map_limits_enforced(recommender, field: str, entry: str, limit: int) -> None:
+    from regimen.errors import ProfileError
+
+    keys = [f"K{i}" for i in range(limit + 1)]
+    with pytest.raises(ProfileError, match=f"{limit + 1} entries; at most {limit}"):
+        recommender.evaluate({"tumour": {"type": "COADREAD"},
+                              "biomarkers": {field: dict.fromkeys(keys, entry)}})
