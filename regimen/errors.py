@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-
 MAX_ECHO = 200
 """Longest value (characters) an error message repeats; longer ones are cut."""
 
@@ -21,7 +20,7 @@ def shorten(text: str, limit: int = MAX_ECHO) -> str:
     return f"{text[:limit]}... ({len(text):,} characters)"
 
 
-_LONG_QUOTED = re.compile(r"'[^']{%d,}'|\"[^\"]{%d,}\"" % (MAX_ECHO + 1, MAX_ECHO + 1))
+_LONG_QUOTED = re.compile(rf"'[^']{{{MAX_ECHO + 1},}}'|\"[^\"]{{{MAX_ECHO + 1},}}\"")
 
 
 def shorten_values(text: str) -> str:

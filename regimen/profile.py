@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from pathlib import Path
 import re
+from pathlib import Path
 from typing import IO, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ProfileError, VocabularyError, shorten
 from .io.documents import Document, dotted, parse_text, read_document, read_stream, validation_error
 from .knowledge.vocabulary import Vocabulary, normalise_change
 from .models import Model
+
 
 def _number(value: Any) -> Any:
     """Numbers as written: an int or float, never a bool or text (YAML 1.1 or JSON strings)."""

@@ -29,7 +29,15 @@ def run(*args: str, **kwargs: object) -> object:
 
 # -- defect 2: --output onto a device, a FIFO or a symlink ------------------------------
 
+def _writes_devices_directly() -> None:
+    """Fail (before touching a device) on code that would replace the device by a file."""
+    from regimen.io.files import _target
+
+    assert _target(Path("/dev/null")) == (Path("/dev/null"), "direct")
+
+
 def test_output_to_dev_null_keeps_the_device() -> None:
+    _writes_devices_directly()
     before = os.stat("/dev/null")
     result = run("evaluate", PROFILE, "--output", "/dev/null", "--format", "txt")
     assert result.exit_code == 0, result.output
@@ -40,6 +48,7 @@ def test_output_to_dev_null_keeps_the_device() -> None:
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
 def test_output_to_dev_full_fails_with_exit_2() -> None:
+    _writes_devices_directly()
     result = run("evaluate", PROFILE, "--output", "/dev/full", "--format", "txt")
     assert result.exit_code == 2, result.output
     assert "cannot write" in result.output
