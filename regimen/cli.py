@@ -96,9 +96,9 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
                          hint="use YYYY-MM-DD, e.g. 2025-06-01") from None
 
 
-def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
-    """Write the finished text to --output atomically, or to stdout."""
-    from .io.files import write_text_atomic
+def _emit(text: str | bytes, output: Path | None, profile: str | None = None) -> None:
+    """Write the finished text (or PDF bytes) to --output atomically, or to stdout."""
+    from .io.files import write_bytes_atomic, write_text_atomic
 
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
@@ -107,7 +107,10 @@ def _emit(text: str, output: Path | None, profile: str | None = None) -> None:
             Path(profile).resolve() == output.resolve():
         raise InputError("--output is the input profile; refusing to overwrite it",
                          source=str(output), hint="choose another --output path")
-    write_text_atomic(output, text)
+    if isinstance(text, bytes):
+        write_bytes_atomic(output, text)
+    else:
+        write_text_atomic(output, text)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -135,6 +135,9 @@ class SeriesPoint(Model):
     date: dt.date
     value: float | None
     below_lod: bool
+    # the draw's limit of detection, drawn by the HTML chart; kept out of the JSON
+    # until the next schema version
+    lod: float | None = Field(default=None, exclude=True)
 
 
 class CtdnaEvent(Model):

@@ -103,7 +103,7 @@ def test_missing_file(runner: CliRunner) -> None:
 
 def test_usage_errors_exit_2(runner: CliRunner) -> None:
     assert runner.invoke(cli, ["evaluate"]).exit_code == 2
-    assert runner.invoke(cli, ["evaluate", PROFILE, "--format", "pdf"]).exit_code == 2
+    assert runner.invoke(cli, ["evaluate", PROFILE, "--format", "docx"]).exit_code == 2
     assert runner.invoke(cli, ["evaluate", PROFILE, "--top", "0"]).exit_code == 2
     result = runner.invoke(cli, ["evaluate", PROFILE, "--as-of", "yesterday"])
     assert result.exit_code == 2

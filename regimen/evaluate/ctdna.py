@@ -159,14 +159,16 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
     fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
     if any(reading is not None for _, reading in fractions):
         out.append(Series(name="tumour fraction", points=[
-            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected)
+            SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
+                        lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
     for (gene, change), listed in _listed_in(draws).items():
         points = []
         for d in [draws[i] for i in ([0] if listed[0] != 0 else []) + listed]:
             reading = variant_reading(d, (gene, change), settings)
             points.append(SeriesPoint(date=d.date, value=reading.shown,
-                                      below_lod=not reading.detected))
+                                      below_lod=not reading.detected,
+                                      lod=lod_of(d, settings)))
         out.append(Series(name=f"{gene} {change}" if change else gene, points=points))
     return out
 

@@ -116,16 +116,22 @@ def _target(path: Path) -> tuple[Path, str]:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` as described in the module docstring."""
+    """Write ``text`` (UTF-8) to ``path`` as described in the module docstring."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` (a report, a PDF) to ``path`` as described in the module docstring."""
     check_output_path(str(path))
     try:
         target, how = _target(path)
         if how == "direct":
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with open(target, "wb") as raw:
+                raw.write(data)
             return
         with atomic_writer(target) as handle:
-            handle.write(text)
+            handle.flush()
+            handle.buffer.write(data)  # type: ignore[attr-defined]
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             raise OutputError("path is too long for the file system", source=str(path)[:60],

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["render"]
 
 
-def render(result: Result, fmt: str = "txt") -> str:
-    """An evaluation report in ``fmt`` (txt, md, html or json; see :mod:`.formats`)."""
+def render(result: Result, fmt: str = "txt") -> str | bytes:
+    """An evaluation report in ``fmt``: text, or bytes for pdf (see :mod:`.formats`)."""
     from .jinja import render as render_report
 
     return render_report(result, fmt)

@@ -5,9 +5,12 @@ extension and the JSON writer come from here. ``json`` writes the document's
 model with :func:`regimen.result.to_json`; every other format renders the
 document's Jinja template ``templates/<document>.<format>.j2``.
 
+``pdf`` is printed from the document's ``html`` rendering with WeasyPrint
+(:mod:`regimen.render.pdf`) and is the one format whose output is bytes.
+
 Adding a format: one :class:`Format` entry in :data:`FORMATS`, plus a template
 ``<document>.<name>.j2`` for each document that should support it (a command
-offers a format only for the documents that have its template).
+offers a format only for the documents listed in :data:`DOCUMENTS`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ class Format:
     name: str
     extensions: tuple[str, ...]
     templated: bool = True
-    """Rendered through ``templates/<document>.<name>.j2`` (else written as JSON)."""
+    """Rendered through ``templates/<document>.<name>.j2``."""
     autoescape: bool = False
+    printed_from: str | None = None
+    """Printed to PDF from the document rendered in this format (bytes, not text)."""
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
@@ -33,14 +38,15 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("md", (".md", ".markdown")),
     Format("html", (".html", ".htm"), autoescape=True),
     Format("json", (".json",), templated=False),
+    Format("pdf", (".pdf",), templated=False, printed_from="html"),
 )}
 """Every output format, by name, in the order ``--help`` lists them."""
 
 DOCUMENTS: dict[str, tuple[str, ...]] = {
-    "report": ("txt", "md", "html", "json"),
+    "report": ("txt", "md", "html", "json", "pdf"),
     "explain": ("txt", "md", "json"),
-    "timeline": ("txt", "md", "html", "json"),
-    "summary": ("txt", "md", "html", "json"),
+    "timeline": ("txt", "md", "html", "json", "pdf"),
+    "summary": ("txt", "md", "html", "json", "pdf"),
     "table": ("txt", "json"),
 }
 """The formats each document supports (``table``: the plain listings of ``knowledge``)."""
@@ -74,14 +80,22 @@ def format_for(path: str | None, explicit: str | None,
     return default()
 
 
-def render_document(document: str, fmt: str, model: Any, **context: Any) -> str:
-    """A document (``report``, ``timeline``, ...) in ``fmt``: JSON, or its template.
+def render_document(document: str, fmt: str, model: Any, **context: Any) -> str | bytes:
+    """A document (``report``, ``timeline``, ...) in ``fmt``: JSON, its template, or PDF.
 
-    The template receives ``context``; JSON is the model itself.
+    The template receives ``context``; JSON is the model itself; PDF is the
+    document rendered in ``printed_from`` (HTML), printed: bytes, not text.
     """
     from ..result import to_json
 
-    if not check_format(fmt, document).templated:
+    chosen = check_format(fmt, document)
+    if chosen.printed_from is not None:
+        from .pdf import html_to_pdf
+
+        printed = render_document(document, chosen.printed_from, model, **context)
+        assert isinstance(printed, str)
+        return html_to_pdf(printed)
+    if not chosen.templated:
         return to_json(model)
     from .jinja import render_template
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
 from ..io.resources import templates_dir
@@ -51,6 +52,11 @@ def signed(value: float) -> str:
     return f"{value:+g}"
 
 
+def break_after_plus(value: str) -> markupsafe.Markup:
+    """HTML: ``a+b+c`` with a line-break opportunity after each ``+``."""
+    return markupsafe.Markup("+<wbr>").join(markupsafe.escape(value).split("+"))
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -64,6 +70,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env.filters["cite"] = cite_text
     env.filters["num"] = number
     env.filters["signed"] = signed
+    env.filters["wbr"] = break_after_plus
     env.globals["SCORE_PARTS"] = SCORE_PARTS
     env.globals["MATCH_TEXT"] = MATCH_TEXT
     env.globals["DISCLAIMER"] = DISCLAIMER
@@ -105,12 +112,16 @@ def render_template(name: str, fmt: str, **context: Any) -> str:
     return environment(fmt).get_template(f"{name}.{fmt}.j2").render(**context)
 
 
-def render(result: Result, fmt: str = "txt") -> str:
-    """A full evaluation report in ``fmt`` (see :mod:`regimen.render.formats`)."""
-    if fmt not in FORMATS or not FORMATS[fmt].templated:
+def render(result: Result, fmt: str = "txt") -> str | bytes:
+    """A full evaluation report in ``fmt`` (see :mod:`regimen.render.formats`).
+
+    Text for every format but pdf, which gives the bytes of the printed HTML report.
+    """
+    source = (FORMATS[fmt].printed_from or fmt) if fmt in FORMATS else fmt
+    if source not in FORMATS or not FORMATS[source].templated:
         return render_document("report", fmt, result)
     data = result.to_dict()
-    chart = ctdna_chart(result) if fmt == "html" else None
+    chart = ctdna_chart(result) if source == "html" else None
     return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
