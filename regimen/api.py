@@ -37,13 +37,13 @@ __all__ = ["ProfileInput", "Recommender", "restrict_to"]
 def check_cross_references(kb: KnowledgeBase) -> None:
     """Refuse a knowledge directory with the errors ``regimen knowledge lint`` reports.
 
-    The name and cross-reference checks run (fast); firing each rule on its
-    fixture does not (that is the lint command's job).
+    The name and cross-reference checks run (fast); completeness checks and
+    firing each rule on its fixture do not (that is the lint command's job).
     """
     from .errors import KnowledgeError
-    from .tools.lint import lint
+    from .tools.lint import cross_references
 
-    errors = [p for p in lint(kb, fire=False) if p.level == "error"]
+    errors = cross_references(kb)
     if errors:
         more = f" [and {len(errors) - 1} more; run 'regimen knowledge lint']" \
             if len(errors) > 1 else ""
