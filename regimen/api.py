@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .engine import backend
 from .engine.base import Runner
@@ -28,6 +28,9 @@ from .knowledge.base import KnowledgeBase
 from .knowledge.loader import load_knowledge
 from .profile import Profile, load_profile
 from .result import Result
+
+if TYPE_CHECKING:
+    from .cohort.batch import BatchItem
 
 ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str]
 
@@ -91,6 +94,19 @@ class Recommender:
         if top is not None and top < 1:
             raise InputError("--top must be at least 1", field="top")
         return evaluate(self.kb, self.engine, model, as_of=as_of, top=top)
+
+    def evaluate_many(self, profiles: Iterable[Any], jobs: int = 1, *,
+                      as_of: dt.date | None = None,
+                      top: int | None = None) -> Iterator[BatchItem]:
+        """Evaluate many profiles (paths, JSON Lines files, dicts, models), in input order.
+
+        A profile that cannot be read or validated does not stop the run: its item carries
+        the same message :meth:`evaluate` would raise. ``jobs`` > 1 uses a process pool
+        whose workers inherit this compiled knowledge base.
+        """
+        from .cohort.batch import evaluate_many
+
+        return evaluate_many(self, profiles, jobs, as_of=as_of, top=top)
 
     def explain(self, profile: ProfileInput, item_id: str | None = None, *,
                 as_of: dt.date | None = None) -> list[Explanation]:

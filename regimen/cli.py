@@ -412,5 +412,9 @@ def main() -> None:
     cli(prog_name="regimen")
 
 
+from .cohort.command import batch  # noqa: E402
+
+cli.add_command(batch)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,11 @@ from regimen.io.resources import knowledge_dir
 from regimen.knowledge import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# the tests (and the commands they start) use a cache of their own, never the user's
+_CACHE = tempfile.mkdtemp(prefix="regimen-test-cache-")
+os.environ["REGIMEN_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 EXAMPLES = ROOT / "examples"
 
 

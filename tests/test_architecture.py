@@ -137,7 +137,7 @@ def test_format_registry_feeds_every_format_option() -> None:
         return found
 
     options = walk(cli, ())
-    assert len(options) == 7
+    assert len(options) == 8
     for path, option in options:
         assert isinstance(option.type, click.Choice)
         assert set(option.type.choices) <= set(formats.FORMATS), path
@@ -149,9 +149,10 @@ def test_templates_exist_for_every_templated_format() -> None:
     for document, names in formats.DOCUMENTS.items():
         if document == "table":
             continue
+        template = {"batch-report": "report"}.get(document, document)
         for name in names:
             if formats.FORMATS[name].templated:
-                assert (templates / f"{document}.{name}.j2").is_file(), (document, name)
+                assert (templates / f"{template}.{name}.j2").is_file(), (document, name)
 
 
 def test_output_failure_is_an_output_error_with_exit_2(tmp_path: Path) -> None:
@@ -178,7 +179,7 @@ def test_engine_backends_are_found_by_folder() -> None:
 
 
 LAYERS = ["errors", "models", "io", "knowledge", "profile", "result", "engine", "evaluate",
-          "render", "api", "tools", "cli"]
+          "render", "api", "cohort", "tools", "cli"]
 """The package's layers, lowest first: a module imports (at import time) only from its own
 layer or the layers before it. Imports inside functions are lazy and not bound by this."""
 
@@ -216,3 +217,13 @@ def test_modules_import_only_from_lower_layers() -> None:
             if LAYERS.index(target_parts[1]) > layer:
                 wrong.append(f"{path.relative_to(ROOT)} imports {target}")
     assert not wrong
+
+
+@pytest.mark.parametrize("args", [["schema"], ["knowledge", "list"], ["knowledge", "list",
+                                                                       "agents"]])
+def test_schema_and_knowledge_list_import_no_engine_and_no_templates(args: list[str]) -> None:
+    code = ("import sys; from click.testing import CliRunner; from regimen.cli import cli; "
+            f"r = CliRunner().invoke(cli, {args!r}); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in ('experta', 'jinja2', 'regimen.engine', 'regimen.api', "
+            "'regimen.render.jinja') if m in sys.modules))")
+    assert _run(code) == "[]"

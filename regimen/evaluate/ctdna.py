@@ -23,8 +23,9 @@ Events (all with dates and values):
 
 This module is the only owner of ctDNA readings: trend events, the variants
 the rules see as ctDNA alterations (:func:`detected_variants`) and the series
-the report draws (:func:`series`) all read draws through :func:`variant_reading`
-and :func:`tumour_fraction_reading`.
+the report draws (:func:`series`) all read draws through :class:`DrawReadings`
+(each draw's variants read once into a dict; :func:`variant_reading` for a single
+look-up) and :func:`tumour_fraction_reading`.
 
 ``lead_time_days`` is set on an event when a therapy running at the event date
 later ended with progression (response PD): days from the ctDNA signal to the
@@ -36,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..profile import CtdnaDraw, CtdnaSettings, CtdnaVariant, Therapy
+from ..profile import CtdnaDraw, CtdnaSettings, Therapy
 from ..result import CtdnaEvent, Series, SeriesPoint
 
 
@@ -78,38 +79,40 @@ def is_detected(value: float, lod: float) -> bool:
 Key = tuple[str, str | None]
 
 
-def _index(draw: CtdnaDraw) -> dict[Key, CtdnaVariant]:
-    """The draw's variants by (gene, change), built once per draw and cached."""
-    cached = _INDEX.get(id(draw))
-    if cached is not None and cached[0] is draw:
-        return cached[1]
-    index = {(v.gene, v.change): v for v in draw.variants}
-    if len(_INDEX) > 4096:
-        _INDEX.clear()
-    _INDEX[id(draw)] = (draw, index)
-    return index
-
-
-_INDEX: dict[int, tuple[CtdnaDraw, dict[Key, CtdnaVariant]]] = {}
-
-
 def variant_reading(draw: CtdnaDraw, key: Key, settings: CtdnaSettings) -> Reading:
     """A tracked variant (gene, change) in one draw.
 
     Not listed, ``detected: false``, or a VAF below the limit of detection (unless
     ``detected: true``) is below detection; listed without a VAF is detected with
-    an unknown value.
+    an unknown value. (One look-up; loops over draws and variants use
+    :class:`DrawReadings`, which reads every listed variant of a draw once.)
     """
-    lod = lod_of(draw, settings)
-    below = Reading(0.0, lod, detected=False)
-    variant = _index(draw).get(key)
-    if variant is None or variant.detected is False:
-        return below
-    if variant.vaf is None:
-        return Reading(lod, 1.0, detected=True)
-    if not is_detected(variant.vaf, lod) and variant.detected is not True:
-        return below
-    return Reading(variant.vaf, variant.vaf, detected=True)
+    return DrawReadings(draw, settings).get(key)
+
+
+class DrawReadings:
+    """Every listed variant of one draw, read once: (gene, change) -> :class:`Reading`."""
+
+    def __init__(self, draw: CtdnaDraw, settings: CtdnaSettings) -> None:
+        lod = lod_of(draw, settings)
+        self.below = Reading(0.0, lod, detected=False)
+        self.by_key: dict[tuple[str, str | None], Reading] = {}
+        for variant in draw.variants:
+            key = (variant.gene, variant.change)
+            if key in self.by_key:
+                continue  # the first listing of a variant in a draw is the one read
+            if variant.detected is False:
+                reading = self.below
+            elif variant.vaf is None:
+                reading = Reading(lod, 1.0, detected=True)
+            elif not is_detected(variant.vaf, lod) and variant.detected is not True:
+                reading = self.below
+            else:
+                reading = Reading(variant.vaf, variant.vaf, detected=True)
+            self.by_key[key] = reading
+
+    def get(self, key: tuple[str, str | None]) -> Reading:
+        return self.by_key.get(key, self.below)
 
 
 def tumour_fraction_reading(draw: CtdnaDraw, settings: CtdnaSettings) -> Reading | None:
@@ -142,8 +145,9 @@ def _listed_in(draws: list[CtdnaDraw]) -> dict[Key, list[int]]:
 def detected_variants(draws: list[CtdnaDraw],
                       settings: CtdnaSettings) -> list[tuple[str, str | None]]:
     """Tracked variants detected in at least one draw (the rules' ctDNA alterations)."""
+    readings = [DrawReadings(d, settings) for d in draws]
     return [key for key, listed in _listed_in(draws).items()
-            if any(variant_reading(draws[i], key, settings).detected for i in listed)]
+            if any(readings[i].get(key).detected for i in listed)]
 
 
 def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
@@ -162,10 +166,11 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
             SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
                         lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
+    readings = [DrawReadings(d, settings) for d in draws]
     for (gene, change), listed in _listed_in(draws).items():
         points = []
-        for d in [draws[i] for i in ([0] if listed[0] != 0 else []) + listed]:
-            reading = variant_reading(d, (gene, change), settings)
+        for i in ([0] if listed[0] != 0 else []) + listed:
+            d, reading = draws[i], readings[i].get((gene, change))
             points.append(SeriesPoint(date=d.date, value=reading.shown,
                                       below_lod=not reading.detected,
                                       lod=lod_of(d, settings)))
@@ -210,23 +215,24 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
     baseline = draws[0]
     baseline_lod = lod_of(baseline, settings)
     keys = tracked_variants(draws)
-    baseline_readings = {k: variant_reading(baseline, k, settings) for k in keys}
+    readings = [DrawReadings(d, settings) for d in draws]
+    baseline_readings = {k: readings[0].get(k) for k in keys}
     baseline_keys = [k for k in keys if baseline_readings[k].detected]
+    in_baseline = set(baseline_keys)
 
     # the mean-VAF signal uses only baseline variants with a measured VAF
-    series, measure = _signal(draws, [k for k in baseline_keys if baseline_readings[k].exact],
-                              settings)
+    series, measure = _signal(draws, readings,
+                              [k for k in baseline_keys if baseline_readings[k].exact], settings)
     if series is not None:
         events.extend(_response_events(draws, series, measure, settings))
         events.extend(_rise_events(draws, series, measure, settings))
-    events.extend(_clearance_events(draws, keys, settings))
+    events.extend(_clearance_events(draws, readings, keys, settings))
 
-    baseline_set = set(baseline_keys)
     for key, listed in _listed_in(draws).items():
-        if key in baseline_set:
+        if key in in_baseline:
             continue
-        readings = [(draws[i].date, variant_reading(draws[i], key, settings)) for i in listed]
-        first = next(((date, value) for date, value in readings if value.detected), None)
+        trajectory = [(draws[i].date, readings[i].get(key)) for i in listed]
+        first = next(((date, value) for date, value in trajectory if value.detected), None)
         if first is None:
             continue
         gene, change = key
@@ -260,15 +266,16 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
     return sorted(out, key=lambda e: (e.date, e.event, e.gene or "", e.change or ""))
 
 
-def _signal(draws: list[CtdnaDraw], baseline_keys: list[tuple[str, str | None]],
+def _signal(draws: list[CtdnaDraw], readings: list[DrawReadings],
+            baseline_keys: list[tuple[str, str | None]],
             settings: CtdnaSettings) -> tuple[list[Reading] | None, str]:
     tfs = [tumour_fraction_reading(d, settings) for d in draws]
     if all(tf is not None for tf in tfs):
         return [tf for tf in tfs if tf is not None], "tumour fraction"
     if baseline_keys:
         series = []
-        for draw in draws:
-            values = [variant_reading(draw, k, settings) for k in baseline_keys]
+        for by_key in readings:
+            values = [by_key.get(k) for k in baseline_keys]
             series.append(Reading(sum(v.low for v in values) / len(values),
                                   sum(v.high for v in values) / len(values),
                                   detected=any(v.detected for v in values)))
@@ -333,14 +340,15 @@ def _rise_events(draws: list[CtdnaDraw], series: list[Reading], measure: str,
     )]
 
 
-def _clearance_events(draws: list[CtdnaDraw], keys: list[tuple[str, str | None]],
+def _clearance_events(draws: list[CtdnaDraw], readings: list[DrawReadings],
+                      keys: list[tuple[str, str | None]],
                       settings: CtdnaSettings) -> list[CtdnaEvent]:
     events: list[CtdnaEvent] = []
     detected_before = False
     cleared_on: dt.date | None = None
-    for draw in draws:
+    for draw, by_key in zip(draws, readings, strict=True):
         # a tracked variant the draw does not list is below detection in it
-        values = [variant_reading(draw, (v.gene, v.change), settings) for v in draw.variants]
+        values = [by_key.get((v.gene, v.change)) for v in draw.variants]
         tf = tumour_fraction_reading(draw, settings)
         if tf is not None:
             values.append(tf)

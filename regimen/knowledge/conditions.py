@@ -605,7 +605,7 @@ class OptionCond(TermCond, ConditionKind):
 class NotCond(RootModel["Condition"], ConditionKind):
     """``not: {condition}``: no fact matches the inner condition."""
 
-    model_config = {"frozen": True}
+    model_config = {"frozen": True, "defer_build": True}
     kind: ClassVar[str] = "not"
 
     def describe(self) -> str:
@@ -630,7 +630,7 @@ class NotCond(RootModel["Condition"], ConditionKind):
 class AnyCond(RootModel[list["Condition"]], ConditionKind):
     """``any: [conditions]``: at least one of them holds."""
 
-    model_config = {"frozen": True}
+    model_config = {"frozen": True, "defer_build": True}
     kind: ClassVar[str] = "any"
 
     @model_validator(mode="after")
@@ -722,10 +722,6 @@ class Condition(Model):
 
     def describe(self) -> str:
         return self.spec.describe()
-
-
-NotCond.model_rebuild()
-AnyCond.model_rebuild()
 
 
 def walk_conditions(conditions: list[Condition]) -> list[Condition]:

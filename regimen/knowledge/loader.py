@@ -5,6 +5,10 @@ Files under ``knowledge/``: ``manifest.yaml``, ``sources.yaml``,
 ``mechanisms.yaml``, ``rules/*.yaml`` and ``exclusions.yaml``. Every file is
 validated with ``extra="forbid"``; a broken file is reported with its path, the
 rule id and the field. Cross-reference checks live in :mod:`regimen.tools.lint`.
+
+The validated knowledge base is cached (:mod:`regimen.io.cache`) under a key
+made of the digest of every knowledge file, the directory and the code that
+built it; a changed file changes the key, so the cache is never stale.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import KnowledgeError
-from ..io.documents import Document, decode, parse_text, read_bounded, validation_error
+from ..errors import InputError, KnowledgeError
+from ..io import cache
+from ..io.documents import Document, read_bounded, read_document, validation_error
 from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
@@ -55,6 +60,10 @@ KNOWLEDGE_MAX_BYTES = 5_000_000
 """Largest knowledge file accepted (bytes)."""
 
 
+def _read(path: Path) -> Document:
+    return read_document(path, max_bytes=KNOWLEDGE_MAX_BYTES)
+
+
 def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
     if key is not None and not isinstance(doc.data, dict):
         raise KnowledgeError(f"expected a mapping with a {key!r} list, not "
@@ -68,8 +77,22 @@ def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
     return data
 
 
-def load_knowledge(root: Path | None = None) -> KnowledgeBase:
-    """Load and validate a knowledge directory (the shipped one by default)."""
+def knowledge_files(root: Path) -> list[Path]:
+    """Every file the knowledge base is read from, in reading (and digest) order."""
+    rules_dir = root / "rules"
+    exclusions = [p for p in _split_files(root, "exclusions") if p.is_file()]
+    return [root / "manifest.yaml", root / "sources.yaml", *_split_files(root, "agents"),
+            *_split_files(root, "mechanisms"), *_split_files(root, "vocabulary"),
+            *(sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []), *exclusions]
+
+
+def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+    """Load and validate a knowledge directory (the shipped one by default).
+
+    With ``use_cache`` (and caching not switched off by ``REGIMEN_CACHE_DIR=off``)
+    a knowledge base validated before from exactly the same files is read back
+    from the cache instead of being parsed again.
+    """
     root = Path(root) if root is not None else knowledge_dir()
     if not root.is_dir():
         raise KnowledgeError("knowledge directory not found", source=str(root),
@@ -79,13 +102,30 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         if not (root / required).is_file():
             raise KnowledgeError(f"missing {required}", source=str(root),
                                  hint="copy the shipped knowledge/ directory and edit it")
+    files = knowledge_files(root)
     digest = hashlib.sha256()
+    try:
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(read_bounded(path, KNOWLEDGE_MAX_BYTES))  # size checked first
+    except (OSError, InputError):  # unreadable or too large: the loader below reports it
+        use_cache = False
+    where = str(root.resolve())
+    key = f"{digest.hexdigest()}|{cache.code_digest()}|{where}"
+    entry = cache.entry_path("knowledge", where) if use_cache else None
+    cached = cache.load(entry, key)
+    if isinstance(cached, KnowledgeBase):
+        cached.root = root
+        return cached
+    kb = _load(root, digest.hexdigest()[:12])
+    kb.used_genes()
+    kb.used_agents()
+    cache.store(entry, key, kb)
+    return kb
 
-    def read(path: Path) -> Document:
-        raw = read_bounded(path, KNOWLEDGE_MAX_BYTES)  # size checked before digesting
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(raw)
-        return parse_text(decode(raw, str(path), KNOWLEDGE_MAX_BYTES), str(path))
+
+def _load(root: Path, digest: str) -> KnowledgeBase:
+    read = _read
 
     manifest_doc = read(root / "manifest.yaml")
     try:
@@ -161,7 +201,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         rules=rules,
         rule_files=rule_files,
         exclusions=exclusions,
-        digest=digest.hexdigest()[:12],
+        digest=digest,
     )
 
 

@@ -18,6 +18,8 @@ from ..errors import VocabularyError
 
 GENE_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 AGENT_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
+_MEMO_SIZE = 65536
+"""Most look-ups remembered per vocabulary (a batch process must not grow without bound)."""
 
 _THREE_TO_ONE = {
     "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
@@ -170,7 +172,22 @@ class Vocabulary:
 
     # -- genes ----------------------------------------------------------------
     def gene(self, raw: str) -> str:
-        """Canonical HGNC symbol; raises on a malformed symbol or a likely typo."""
+        """Canonical HGNC symbol; raises on a malformed symbol or a likely typo.
+
+        Memoised: a profile names the same gene in every ctDNA draw, and a
+        batch names the same genes in every profile."""
+        if not isinstance(raw, str):
+            return self._lookup_gene(raw)
+        memo: dict[str, str] = self.__dict__.setdefault("_gene_memo", {})
+        found = memo.get(raw)
+        if found is None:
+            found = self._lookup_gene(raw)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[raw] = found
+        return found
+
+    def _lookup_gene(self, raw: str) -> str:
         key = _gene_key(raw)
         if key in self._gene_alias:
             return self._gene_alias[key]

@@ -48,8 +48,12 @@ DOCUMENTS: dict[str, tuple[str, ...]] = {
     "timeline": ("txt", "md", "html", "json", "pdf"),
     "summary": ("txt", "md", "html", "json", "pdf"),
     "table": ("txt", "json"),
+    "batch-report": ("txt", "md", "html", "json"),
+    "cohort": ("html", "md", "json"),
 }
-"""The formats each document supports (``table``: the plain listings of ``knowledge``)."""
+"""The formats each document supports (``table``: the plain listings of ``knowledge``;
+``batch-report``: the per-patient reports ``regimen batch`` writes; ``cohort``: its
+cohort summary)."""
 
 
 def names(document: str | None = None) -> tuple[str, ...]:

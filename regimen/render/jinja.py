@@ -14,6 +14,7 @@ import jinja2
 import markupsafe
 
 from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
+from ..io.cache import cache_dir
 from ..io.resources import templates_dir
 from ..result import DISCLAIMER, Result
 from .chart import ctdna_chart
@@ -65,6 +66,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(autoescape),
     )
     env.filters["refs"] = compress_refs
     env.filters["cite"] = cite_text
@@ -94,6 +96,20 @@ def markdown_text(value: Any) -> Any:
     return str(value).translate(_MD_SPECIAL)
 
 
+def _bytecode_cache(autoescape: bool, kind: str | None = None) -> jinja2.BytecodeCache | None:
+    """Compiled templates in the user cache (keyed by template source), if it is on."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    kind = kind or ("escaped" if autoescape else "plain")
+    target = directory / f"jinja-{jinja2.__version__}-{kind}"
+    try:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(target))
+
+
 _ENVS: dict[str, jinja2.Environment] = {}
 
 
@@ -102,8 +118,9 @@ def environment(fmt: str) -> jinja2.Environment:
     key = "md" if fmt == "md" else str(autoescape)
     if key not in _ENVS:
         env = _environment(autoescape)
-        if fmt == "md":
+        if fmt == "md":  # compiled differently (finalize): its own bytecode cache
             env.finalize = markdown_text
+            env.bytecode_cache = _bytecode_cache(autoescape, "markdown")
         _ENVS[key] = env
     return _ENVS[key]
 

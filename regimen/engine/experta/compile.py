@@ -18,6 +18,7 @@ from ...knowledge.conditions import AlterationCond, BiomarkerCond, Condition
 from ...knowledge.language import Rule
 from ..base import FactRecord
 from ._compat import experta
+from .fastrete import indexed, signed
 
 P = experta.P
 L = experta.L
@@ -34,7 +35,7 @@ def one_of(values: list[str] | tuple[str, ...] | set[str]) -> Any:
     def test(value: Any) -> bool:
         return isinstance(value, str) and value in allowed
 
-    return P(test)
+    return P(indexed(test, "eq", allowed))
 
 
 def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
@@ -43,7 +44,7 @@ def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
     def test(value: Any) -> bool:
         return isinstance(value, str) and value not in banned
 
-    return P(test)
+    return P(signed(test, banned))
 
 
 def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
@@ -52,7 +53,7 @@ def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
     def test(value: Any) -> bool:
         return isinstance(value, tuple) and any(v in wanted for v in value)
 
-    return P(test)
+    return P(indexed(test, "any", wanted))
 
 
 def compare(op: str, bound: float | str | list[str]) -> Any:
@@ -70,7 +71,9 @@ def compare(op: str, bound: float | str | list[str]) -> Any:
             "lt": value < bound,
         }[op]
 
-    return P(test)
+    if op in ("eq", "isin"):
+        return P(indexed(test, "eq", bound if isinstance(bound, list) else [bound]))
+    return P(signed(test, op, bound))
 
 
 _FACT_CLASSES: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from ...knowledge.language import Rule
 from ..base import FactRecord, Firing
 from ._compat import experta
 from .compile import compile_rules, from_fact, to_fact
+from .fastrete import FastEngineMixin, FastMatcher
 
 # experta's submodules, reached through the package imported by the compatibility shim
 Agenda: Any = experta.agenda.Agenda
@@ -86,11 +87,11 @@ class _DirtyTrackingMatcher(ReteMatcher):
 _KnowledgeEngine: Any = experta.KnowledgeEngine
 
 
-class _BaseEngine(_KnowledgeEngine):
+class _BaseEngine(FastEngineMixin, _KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}
-    __matcher__ = _DirtyTrackingMatcher
+    __matcher__ = FastMatcher
     agenda: Any
 
     def reset(self, **kwargs: Any) -> None:

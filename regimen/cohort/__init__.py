@@ -1,0 +1,1 @@
+"""Cohorts: many profiles at once (batch evaluation, cohort evidence summaries, Dask)."""
