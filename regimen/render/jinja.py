@@ -96,6 +96,18 @@ def markdown_text(value: Any) -> Any:
     return str(value).translate(_MD_SPECIAL)
 
 
+PREFORMATTED_MD = frozenset({"cohort.md.j2"})
+"""Markdown templates whose values are built as Markdown from validated data (cohort
+tables); every other Markdown template escapes what it prints."""
+
+
+@jinja2.pass_context
+def _markdown_finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    if context.name in PREFORMATTED_MD:
+        return value
+    return markdown_text(value)
+
+
 def _bytecode_cache(autoescape: bool, kind: str | None = None) -> jinja2.BytecodeCache | None:
     """Compiled templates in the user cache (keyed by template source), if it is on."""
     directory = cache_dir()
@@ -119,8 +131,8 @@ def environment(fmt: str) -> jinja2.Environment:
     if key not in _ENVS:
         env = _environment(autoescape)
         if fmt == "md":  # compiled differently (finalize): its own bytecode cache
-            env.finalize = markdown_text
-            env.bytecode_cache = _bytecode_cache(autoescape, "markdown")
+            env.finalize = _markdown_finalize
+            env.bytecode_cache = _bytecode_cache(autoescape, "markdown-escaped")
         _ENVS[key] = env
     return _ENVS[key]
 
