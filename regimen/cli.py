@@ -264,6 +264,66 @@ def schema(output: Path | None) -> None:
     _emit(to_json(Profile.model_json_schema()), output)
 
 
+@cli.command()
+@click.argument("source", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option("--from", "fmt", type=click.Choice(["phenopacket", "fhir", "cbioportal"]),
+              default=None, help="Input format. Default: detected from the content.")
+@click.option("--to", "target", type=click.Choice(["yaml", "json", "jsonl"]), default="yaml",
+              show_default=True,
+              help="YAML documents, a JSON list, or JSON Lines (one profile a line, the input "
+                   "`regimen batch` reads).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the profiles here (atomically) instead of standard output.")
+@handle_errors
+def convert(source: Path, fmt: str | None, target: str, output: Path | None) -> None:
+    """Show the profiles an import produces from INPUT, and what it could not map.
+
+    INPUT is a GA4GH Phenopacket (JSON or YAML), an HL7 FHIR R4 / mCODE bundle (JSON) or
+    a cBioPortal study folder. One profile per patient (per sample for cBioPortal); every
+    item the import could not map is listed with the reason (YAML: comments above the
+    profile; JSON: an "unmapped" list; JSON Lines: profiles only). The profiles are shown as
+    imported: `regimen evaluate` and `regimen batch` validate them.
+
+    \b
+    Examples:
+      regimen convert examples/imports/crc-phenopacket.json
+      regimen convert examples/imports/cbioportal-gi-study --to json -o cohort.json
+    """
+    from .io.importers import import_path
+
+    _emit(_converted(list(import_path(source, fmt)), target), output, str(source))
+
+
+def _converted(items: list[Any], target: str) -> str:
+    """Imported profiles as YAML documents (unmapped items as comments) or a JSON list."""
+    import json
+
+    from .result import to_json
+
+    if target == "jsonl":
+        return "".join(json.dumps(item.profile, ensure_ascii=False, sort_keys=False) + "\n"
+                       for item in items)
+    if target == "json":
+        return to_json([{"source": item.source.model_dump(), "profile": item.profile,
+                         "unmapped": [u.model_dump() for u in item.unmapped]}
+                        for item in items])
+    import yaml
+
+    documents = []
+    for item in items:
+        lines = [f"# source: {item.source.file} ({item.source.record})"]
+        lines += [f"# not mapped: {u.item}: {u.reason}" for u in item.unmapped] or \
+            ["# not mapped: nothing"]
+        body = yaml.safe_dump(item.profile, sort_keys=False, allow_unicode=True)
+        documents.append("\n".join(_single_line(line) for line in lines) + "\n" + body)
+    return "---\n" + "---\n".join(documents) if documents else ""
+
+
+def _single_line(text: str) -> str:
+    """A comment line cannot be broken by a newline in imported text."""
+    return " ".join(text.split())
+
+
 @cli.group()
 def knowledge() -> None:
     """Inspect and check the knowledge base."""
