@@ -167,11 +167,17 @@ class CtdnaEvent(Model):
     during_agents: list[str] = []
     lead_time_days: int | None = None
     progression_date: dt.date | None = None
-    trajectory: list[SeriesPoint] = []
+    series: str | None = Field(default=None, description=(
+        "name of the ctDNA series holding this variant's readings (events refer to the "
+        "series instead of copying it)"))
     detail: str
 
 
 class Series(Model):
+    """A ctDNA series: the tumour fraction (a point per draw that measured it) or a
+    variant (a point for the baseline draw and each draw listing it; a draw that
+    does not list the variant did not detect it)."""
+
     name: str
     points: list[SeriesPoint]
 
@@ -182,6 +188,7 @@ class CtdnaSection(Model):
     note: str | None
     events: list[CtdnaEvent]
     series: list[Series]
+    dates: list[dt.date] = Field(default=[], description="the date of every draw, in order")
 
 
 class NotConsidered(Model):
@@ -233,6 +240,8 @@ class Result(Model):
     ctdna: CtdnaSection
     not_considered: list[NotConsidered]
     trace: list[TraceEntry]
+    warnings: list[str] = Field(default=[], description=(
+        "implausible but accepted input, e.g. a date more than a year in the future"))
     disclaimer: str = Field(default=DISCLAIMER)
 
     def to_dict(self) -> dict[str, Any]:

@@ -280,22 +280,24 @@ def test_not_considered_names_every_unread_item(recommender) -> None:
         "tumour": {"type": "COAD"},
         "alterations": [{"gene": "MDM2", "type": "amplification"},
                         {"gene": "ERBB2", "type": "amplification"},
+                        {"gene": "CCNE1", "type": "amplification"},
                         {"gene": "ZNF217", "type": "amplification"}],
         "biomarkers": {"tme": ["immune-excluded"]},
         "clinical": {"conditions": ["autoimmune-disease"]},
-        "drug_sensitivity": [{"agent": "olaparib", "result": "sensitive"}],
+        "drug_sensitivity": [{"agent": "imatinib", "result": "sensitive"}],
         "therapies": [{"agents": ["xq-99-investigational"]}]})
     listed = {n.item: n.reason for n in result.not_considered}
     assert listed["MDM2 amplification"] == "rules read MDM2 overexpression, expression"
-    assert listed["ERBB2 amplification"] == "no rule reads ERBB2"
+    assert "ERBB2 amplification" not in listed  # read by the standard-of-care layer
+    assert listed["CCNE1 amplification"] == "no rule reads CCNE1"
     assert listed["ZNF217 amplification"] == "no rule reads ZNF217"
     assert listed["TME immune-excluded"] == "no rule reads this tumour-microenvironment term"
     assert listed["condition autoimmune-disease"] == "no rule reads this clinical condition"
-    assert listed["organoid olaparib: sensitive"] == (
-        "no option contains olaparib and no rule reads its organoid result")
+    assert listed["organoid imatinib: sensitive"] == (
+        "no option contains imatinib and no rule reads its organoid result")
     assert listed["agent xq-99-investigational"].startswith("not a known agent name")
-    assert result.to_dict()["not_considered"][0] == {"item": "ERBB2 amplification",
-                                                     "reason": "no rule reads ERBB2"}
+    assert result.to_dict()["not_considered"][0] == {"item": "CCNE1 amplification",
+                                                     "reason": "no rule reads CCNE1"}
     assert result.schema_version == 2
 
 
