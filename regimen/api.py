@@ -32,9 +32,27 @@ from .result import Result
 if TYPE_CHECKING:
     from .cohort.batch import BatchItem
 
-ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes]
+ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str]
 
 __all__ = ["ProfileInput", "Recommender", "restrict_to"]
+
+
+def check_cross_references(kb: KnowledgeBase) -> None:
+    """Refuse a knowledge directory with the errors ``regimen knowledge lint`` reports.
+
+    The name and cross-reference checks run (fast); completeness checks and
+    firing each rule on its fixture do not (that is the lint command's job).
+    """
+    from .errors import KnowledgeError
+    from .tools.lint import cross_references
+
+    errors = cross_references(kb)
+    if errors:
+        more = f" [and {len(errors) - 1} more; run 'regimen knowledge lint']" \
+            if len(errors) > 1 else ""
+        raise KnowledgeError(errors[0].render() + more, source=str(kb.root),
+                             hint="fix the knowledge directory; 'regimen knowledge lint' "
+                                  "lists every problem")
 
 
 class Recommender:
@@ -52,6 +70,8 @@ class Recommender:
             self.kb = knowledge
         else:
             self.kb = load_knowledge(Path(knowledge) if knowledge is not None else None)
+            if knowledge is not None:
+                check_cross_references(self.kb)
         self.engine: Runner = backend(engine).compile(self.kb)
 
     # ------------------------------------------------------------------ profiles
@@ -65,6 +85,11 @@ class Recommender:
         """Evaluate a profile; with ``as_of``, use only what was known on that date.
 
         ``conditional`` caps the options a test would unlock (0 hides them)."""
+        if isinstance(as_of, dt.datetime):
+            as_of = as_of.date()
+        elif as_of is not None and not isinstance(as_of, dt.date):
+            raise InputError(f"as_of must be a date, not {type(as_of).__name__}", field="as_of",
+                             hint="pass datetime.date(YYYY, M, D)")
         model = self.load(profile)
         if as_of is not None:
             model = restrict_to(model, as_of)

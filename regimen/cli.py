@@ -130,7 +130,7 @@ def _emit(text: str | bytes, output: Path | None, profile: str | None = None) ->
     """Write the finished text (or PDF bytes) to --output atomically, or to stdout."""
     from .io.files import write_bytes_atomic, write_text_atomic
 
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
     if profile not in (None, "-") and Path(profile).exists() and output.exists() and \
@@ -150,13 +150,32 @@ def format_option(document: str) -> Callable[[F], F]:
                         default="txt", show_default=True, help="Output format.")
 
 
+def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--output as given (before a Path drops a trailing slash), checked, as a Path."""
+    if value is None:
+        return None
+    from .errors import OutputError
+    from .io.files import check_output_path
+
+    try:
+        check_output_path(value)
+    except OutputError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return Path(value)
+
+
+OUTPUT_HELP = ("Write the {what} here instead of standard output: atomically for a regular "
+               "file (a symbolic link to one is followed and kept), directly for a device, a "
+               "FIFO or '-' (standard output).")
+
+
 def output_options(document: str, what: str) -> Callable[[F], F]:
     """--format and --output, shared by every command that writes a document to a file."""
 
     def decorate(func: F) -> F:
         func = click.option(
-            "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-            help=f"Write the {what} here (atomically) instead of standard output.")(func)
+            "--output", "-o", type=click.Path(dir_okay=False), default=None,
+            callback=_output_path, help=OUTPUT_HELP.format(what=what))(func)
         return click.option(
             "--format", "-f", "fmt", type=click.Choice(formats.names(document)), default=None,
             help="Output format. Default: from the --output extension, else txt.")(func)
@@ -232,6 +251,8 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),
                                                   top=top, conditional=conditional)
     _warn_if_person_name(result.profile_id)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     _emit(render(result, chosen), output, profile)
 
 
@@ -286,8 +307,8 @@ def timeline(profile: str, fmt: str | None, output: Path | None,
 
 
 @cli.command()
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the schema here instead of standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              callback=_output_path, help=OUTPUT_HELP.format(what="schema"))
 @handle_errors
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the patient profile."""
@@ -305,8 +326,8 @@ def schema(output: Path | None) -> None:
               show_default=True,
               help="YAML documents, a JSON list, or JSON Lines (one profile a line, the input "
                    "`regimen batch` reads).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the profiles here (atomically) instead of standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              callback=_output_path, help=OUTPUT_HELP.format(what="profiles"))
 @handle_errors
 def convert(source: Path, fmt: str | None, target: str, output: Path | None) -> None:
     """Show the profiles an import produces from INPUT, and what it could not map.
@@ -537,6 +558,9 @@ def main() -> None:
     traverse the whole heap for nothing (about a sixth of a cold ``evaluate``).
     A closed standard output (``| head -1``) ends the command quietly.
     """
+    from .__main__ import install_signal_handlers
+
+    install_signal_handlers()
     try:
         try:
             cli(prog_name="regimen")

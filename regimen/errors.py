@@ -7,6 +7,30 @@ uses: :class:`InputError` and its subclasses exit 2, anything else 1.
 
 from __future__ import annotations
 
+import re
+
+MAX_ECHO = 200
+"""Longest value (characters) an error message repeats; longer ones are cut."""
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters, followed by ``... (N characters)``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+_LONG_QUOTED = re.compile(rf"'[^']{{{MAX_ECHO + 1},}}'|\"[^\"]{{{MAX_ECHO + 1},}}\"")
+
+
+def shorten_values(text: str) -> str:
+    """Every quoted value in ``text`` longer than MAX_ECHO characters, cut (see shorten)."""
+    if len(text) <= MAX_ECHO:
+        return text
+    text = _LONG_QUOTED.sub(lambda m: m.group(0)[0] + shorten(m.group(0)[1:-1]) + m.group(0)[0],
+                            text)
+    return shorten(text, 4 * MAX_ECHO)
+
 
 class RegimenError(Exception):
     """Base class of every error regimen raises on purpose."""
@@ -28,11 +52,11 @@ class InputError(RegimenError):
         line: int | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = message
-        self.source = source
-        self.field = field
+        self.message = shorten_values(message)
+        self.source = source if source is None else shorten(source)
+        self.field = field if field is None else shorten(field)
         self.line = line
-        self.hint = hint
+        self.hint = hint if hint is None else shorten_values(hint)
         super().__init__(self.render())
 
     def render(self) -> str:

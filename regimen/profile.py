@@ -12,16 +12,84 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from pathlib import Path
-from typing import IO, Any, Literal, get_args
+from typing import IO, Annotated, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from .errors import ProfileError, VocabularyError
-from .io.documents import Document, parse_text, read_document, read_stream, validation_error
+from .errors import ProfileError, VocabularyError, shorten
+from .io.documents import (
+    Document,
+    dotted,
+    parse_text,
+    read_document,
+    read_stream,
+    validation_error,
+)
 from .knowledge.notation import check_type, parse_change
 from .knowledge.vocabulary import Vocabulary
 from .models import Model
+
+
+def _number(value: Any) -> Any:
+    """Numbers as written: an int or float, never a bool or text (YAML 1.1 or JSON strings)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {_shown(value)} ({type(value).__name__}); "
+                         "write it as a plain decimal number, e.g. 0.25 or 12")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """A whole number as written: an int (not a bool, a float or text)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {_shown(value)} "
+                         f"({type(value).__name__}); write it in decimal, e.g. 2")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    """true or false as written (not yes/no/on/off or 0/1)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    return value
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(value: Any) -> Any:
+    """A date written YYYY-MM-DD (a date object from YAML or the API, or such a string)."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"'{value}' is a date and time, not a date; {_DATES}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DAY.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{_shown(value)} is not a date ({exc}); {_DATES}") from None
+    raise ValueError(f"{_shown(value)} is not a date; {_DATES}")
+
+
+_DATES = "write dates as YYYY-MM-DD"
+
+
+def _shown(value: Any) -> str:
+    return shorten(repr(value))
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+Whole = Annotated[int, BeforeValidator(_whole)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Day = Annotated[dt.date, BeforeValidator(_day)]
 
 MAX_LIST = 500
 """Longest list accepted anywhere in a profile (alterations of a large panel fit)."""
@@ -52,6 +120,8 @@ def _normalise_keys(value: Any, normalise: Any) -> Any:
     """``{alias: Level}`` -> ``{canonical: level}``; two aliases of one name are an error."""
     if not isinstance(value, dict):
         return value
+    if len(value) > MAX_LIST:  # checked before the (slower) normalisation of each key
+        raise ValueError(f"{len(value):,} entries; at most {MAX_LIST} are accepted")
     out: dict[str, Any] = {}
     for key, level in value.items():
         name = _vocab_call(normalise, str(key))
@@ -61,8 +131,18 @@ def _normalise_keys(value: Any, normalise: Any) -> Any:
     return out
 
 
+def _as_list(value: Any) -> Any:
+    """A tuple or set (from the API) is validated like a list (sets in sorted order)."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def _normalise_terms(value: Any, vocab: Vocabulary, allowed: Any, what: str) -> Any:
     """A term or list of terms -> the sorted, de-duplicated controlled terms."""
+    value = _as_list(value)
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -133,7 +213,7 @@ class Alteration(Model):
         "change, or a hotspot c. change; stored in canonical form"))
     type: ALTERATION_TYPES | None = Field(default=None, description=(
         "alteration type; implied by the change when omitted"))
-    vaf: float | None = Field(default=None, ge=0, le=1,
+    vaf: Number | None = Field(default=None, ge=0, le=1,
                               description="variant allele fraction, 0 to 1 (0.31, not 31)")
     isoform: str | None = Field(default=None, description=(
         "isoform named in place of the gene (CLDN18.2 -> 18.2); set from the gene"))
@@ -187,18 +267,18 @@ MICROBE_LEVEL = Literal["high", "low", "absent"]
 class Biomarkers(Model):
     msi: Literal["MSI-H", "MSI-L", "MSS"] | None = Field(default=None, description=(
         "microsatellite status: MSI-H, MSI-L or MSS (MSI-high, dMMR and pMMR are read too)"))
-    tmb: float | None = Field(default=None, ge=0, le=10_000,
+    tmb: Number | None = Field(default=None, ge=0, le=10_000,
                               description="tumour mutational burden, mutations per megabase")
-    pdl1_cps: float | None = Field(default=None, ge=0, le=10_000,
+    pdl1_cps: Number | None = Field(default=None, ge=0, le=10_000,
                                    description="PD-L1 combined positive score")
-    expression: dict[str, LEVEL] = Field(default={}, description=(
+    expression: dict[str, LEVEL] = Field(default={}, max_length=MAX_LIST, description=(
         "expression level by gene (HGNC symbol or alias): high, low, normal or absent"))
     tme: list[str] = Field(default=[], max_length=MAX_LIST, description=(
         "tumour-microenvironment terms (knowledge/vocabulary.yaml, 'tme')"))
-    microbiome: dict[str, MICROBE_LEVEL] = Field(default={}, description=(
+    microbiome: dict[str, MICROBE_LEVEL] = Field(default={}, max_length=MAX_LIST, description=(
         "microbiome level by taxon (knowledge/vocabulary.yaml, 'microbiome'): high, low or "
         "absent"))
-    afp: float | None = Field(default=None, ge=0, le=10_000_000,
+    afp: Number | None = Field(default=None, ge=0, le=10_000_000,
                               description="serum alpha-fetoprotein, ng/mL")
     her2_ihc: Literal["0", "1+", "2+", "3+"] | None = Field(
         default=None, description="HER2 immunohistochemistry score: 0, 1+, 2+ or 3+")
@@ -253,6 +333,7 @@ RESPONSE = Literal["CR", "PR", "SD", "PD"]
 
 
 def _agents(value: Any, info: ValidationInfo) -> Any:
+    value = _as_list(value)
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -320,15 +401,15 @@ class Therapy(Model):
     regimens: list[str] = Field(default=[], max_length=20, description=(
         "the regimens named, as 'FOLFOX (oxaliplatin + fluorouracil + leucovorin)'; set "
         "from regimen acronyms in agents or regimen"))
-    start: dt.date | None = Field(default=None, description="start date, YYYY-MM-DD")
-    end: dt.date | None = Field(default=None, description="end date, YYYY-MM-DD; none: ongoing")
+    start: Day | None = Field(default=None, description="start date, YYYY-MM-DD")
+    end: Day | None = Field(default=None, description="end date, YYYY-MM-DD; none: ongoing")
     response: RESPONSE | None = Field(default=None, description=(
         "response at the end of the therapy (RECIST): CR, PR, SD or PD"))
     best_response: RESPONSE | None = Field(default=None, description=(
         "best response during the therapy: CR, PR, SD or PD"))
-    response_date: dt.date | None = Field(default=None, description=(
+    response_date: Day | None = Field(default=None, description=(
         "when the response was assessed, YYYY-MM-DD"))
-    line: int | None = Field(default=None, ge=1, le=20, description="line of therapy, 1 to 20")
+    line: Whole | None = Field(default=None, ge=1, le=20, description="line of therapy, 1 to 20")
     setting: str | None = Field(default=None, description="setting (adjuvant, metastatic, ...)")
 
     _regimen_names = model_validator(mode="before")(_regimens)
@@ -339,6 +420,9 @@ class Therapy(Model):
     def _dates(self) -> Therapy:
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.start and self.response_date and self.response_date < self.start:
+            raise ValueError(f"response_date {self.response_date} is before start {self.start}; "
+                             "a response is assessed after the therapy starts")
         return self
 
     @property
@@ -359,9 +443,9 @@ class CtdnaVariant(Model):
     gene: str = Field(description="HGNC symbol (aliases and previous symbols resolve)")
     change: str | None = Field(default=None, description=(
         "the variant (same notation as an alteration's change); stored in canonical form"))
-    vaf: float | None = Field(default=None, ge=0, le=1,
+    vaf: Number | None = Field(default=None, ge=0, le=1,
                               description="variant allele fraction, 0 to 1 (0.31, not 31)")
-    detected: bool | None = Field(default=None, description="false: tested and not detected")
+    detected: Flag | None = Field(default=None, description="false: tested and not detected")
     isoform: str | None = Field(default=None, description="isoform named in place of the gene")
     change_as_written: str | None = Field(default=None, description=(
         "the change as written when it differs from the canonical form"))
@@ -373,10 +457,10 @@ class CtdnaVariant(Model):
 
 
 class CtdnaDraw(Model):
-    date: dt.date = Field(description="date of the draw, YYYY-MM-DD")
-    tumour_fraction: float | None = Field(default=None, ge=0, le=1, description=(
+    date: Day = Field(description="date of the draw, YYYY-MM-DD")
+    tumour_fraction: Number | None = Field(default=None, ge=0, le=1, description=(
         "ctDNA tumour fraction, 0 to 1 (also written tumor_fraction)"))
-    lod: float | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
+    lod: Number | None = Field(default=None, ge=0, le=1, description="limit of detection (VAF)")
     variants: list[CtdnaVariant] = Field(default=[], max_length=MAX_LIST,
                                          description="variants tested in this draw")
     assay: str | None = Field(default=None, description="assay name")
@@ -406,7 +490,7 @@ class DrugSensitivity(Model):
     result: Literal["sensitive", "intermediate", "resistant"] = Field(
         description="sensitive, intermediate or resistant")
     assay: str | None = Field(default=None, description="assay (patient-derived organoid, ...)")
-    date: dt.date | None = Field(default=None, description="date of the result, YYYY-MM-DD")
+    date: Day | None = Field(default=None, description="date of the result, YYYY-MM-DD")
 
     @field_validator("agent", mode="before")
     @classmethod
@@ -424,7 +508,7 @@ class DrugSensitivity(Model):
 class Clinical(Model):
     conditions: list[str] = Field(default=[], max_length=50, description=(
         "clinical conditions (knowledge/vocabulary.yaml, 'conditions')"))
-    ecog: int | None = Field(default=None, ge=0, le=5, description="ECOG performance status, 0-5")
+    ecog: Whole | None = Field(default=None, ge=0, le=5, description="ECOG performance status, 0-5")
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -434,11 +518,11 @@ class Clinical(Model):
 
 
 class CtdnaSettings(Model):
-    response_drop: float = Field(default=0.5, gt=0, lt=1, description=(
+    response_drop: Number = Field(default=0.5, gt=0, lt=1, description=(
         "molecular response: fall from baseline by more than this fraction"))
-    rise_from_nadir: float = Field(default=0.5, gt=0, le=100, description=(
+    rise_from_nadir: Number = Field(default=0.5, gt=0, le=100, description=(
         "rise: at least this fraction above the nadir"))
-    default_lod: float = Field(default=0.001, ge=0, lt=1, description=(
+    default_lod: Number = Field(default=0.001, ge=0, lt=1, description=(
         "limit of detection (VAF / tumour fraction) when a draw gives none"))
 
 
@@ -551,6 +635,46 @@ def looks_like_person_name(profile_id: str | None) -> bool:
     return len(words) >= 2 and all(_name_word(w) and not w.isupper() for w in words)
 
 
+def _unsafe_character(text: str) -> str | None:
+    """The first control (C0, DEL, C1) or bidirectional-formatting character in ``text``."""
+    for char in text:
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F or char in BIDI_CONTROLS:
+            return char
+    return None
+
+
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069\u2028\u2029")
+"""Characters that reorder or break displayed text (right-to-left overrides, isolates,
+marks, line and paragraph separators)."""
+
+
+def _check_text(doc: Document, value: Any, path: tuple[str | int, ...] = ()) -> None:
+    """Refuse control and bidi characters in every text value and key of a profile.
+
+    Every profile text field is a single line (ids, stage, histology, setting,
+    assay, names), so no control character (tab and newline included) is
+    accepted: none can forge report sections or reach a terminal.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            bad = _unsafe_character(item)
+            if bad is not None:
+                raise ProfileError(
+                    f"contains the control character U+{ord(bad):04X}; text fields are one "
+                    "line of printable text", source=doc.source, field=dotted(where),
+                    line=doc.line_of(where), hint="remove it (and any line break)")
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                stack.append((key, where))
+                stack.append((sub, (*where, str(key))))
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend((sub, (*where, i)) for i, sub in enumerate(item))
+
+
 def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__ if doc.data is not None else "nothing"
@@ -559,6 +683,7 @@ def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
             source=doc.source,
             hint="see examples/ for the format",
         )
+    _check_text(doc, doc.data)
     try:
         return Profile.model_validate(doc.data, context={"vocab": vocab})
     except ValidationError as exc:
@@ -568,18 +693,28 @@ def profile_from_document(doc: Document, vocab: Vocabulary) -> Profile:
 
 
 def load_profile(
-    source: str | Path | dict[str, Any] | Profile | IO[bytes], vocab: Vocabulary
+    source: str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str], vocab: Vocabulary
 ) -> Profile:
-    """Load a profile from a path (``-`` for stdin), a dict, a stream or a model."""
+    """Load a profile from a path (``-`` for stdin), a dict, a stream or a model.
+
+    A ``str`` is always a file name; a str holding a newline or starting with ``{`` or
+    ``[`` is refused as profile text passed by mistake. Streams may be binary or text.
+    """
     if isinstance(source, Profile):
         return source
     if isinstance(source, dict):
         return profile_from_document(Document(source, {}, "<profile>"), vocab)
+    if isinstance(source, str) and ("\n" in source or source.lstrip()[:1] in ("{", "[")):
+        raise ProfileError(
+            "a str is read as a file name, and this one looks like profile text",
+            hint="pass the parsed data instead: evaluate(yaml.safe_load(text)), or a stream: "
+                 "evaluate(io.StringIO(text))")
     if isinstance(source, str | Path):
         if str(source) == "-":
             import sys
 
-            return profile_from_document(read_stream(sys.stdin.buffer), vocab)
+            stdin = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+            return profile_from_document(read_stream(stdin), vocab)
         return profile_from_document(read_document(Path(source)), vocab)
     if hasattr(source, "read"):
         return profile_from_document(read_stream(source), vocab)
@@ -624,6 +759,21 @@ def _term_list(terms: list[str], what: str, field: dict[str, Any]) -> dict[str, 
                       one], "default": [], "description": field["description"]}
 
 
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_bounds(node: Any) -> Any:
+    """The bounds of the strict fields (Number, Whole) as JSON Schema keywords: pydantic
+    writes ``ge``/``le`` for a constraint on a type with a before-validator."""
+    if isinstance(node, list):
+        return [_json_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    bounded = "type" in node and node.get("type") in ("number", "integer")
+    return {(_BOUNDS[key] if bounded and key in _BOUNDS else key): _json_bounds(value)
+            for key, value in node.items()}
+
+
 def profile_schema(vocab: Vocabulary) -> dict[str, Any]:
     """The JSON Schema of a profile: what :func:`load_profile` accepts, with the spellings
     it also reads (``tumor``, ``tumor_fraction``, ``regimen``, terms in any case), the
@@ -631,7 +781,7 @@ def profile_schema(vocab: Vocabulary) -> dict[str, Any]:
 
     Names checked against the reference data (genes, agents, tumour types) and variant
     notation are strings here: the schema cannot hold HGNC, NCIt and OncoTree."""
-    schema = Profile.model_json_schema()
+    schema = _json_bounds(Profile.model_json_schema())
     defs = schema["$defs"]
     props = schema["properties"]
     props["tumor"] = {**props["tumour"], "description": "same as tumour"}
@@ -676,3 +826,29 @@ def profile_schema(vocab: Vocabulary) -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
             "description": "A patient profile for regimen (see README, 'The profile').",
             **schema}
+
+
+FUTURE_MARGIN = dt.timedelta(days=366)
+"""Dates later than this after today are reported as warnings (probably mistyped)."""
+EARLIEST = dt.date(1900, 1, 1)
+
+
+def profile_warnings(profile: Profile, today: dt.date | None = None) -> list[str]:
+    """Plausibility warnings: dates far in the future or before 1900 (kept, but named)."""
+    today = today or dt.date.today()
+    dated: list[tuple[str, dt.date | None]] = []
+    for i, t in enumerate(profile.therapies):
+        dated += [(f"therapies[{i}].start", t.start), (f"therapies[{i}].end", t.end),
+                  (f"therapies[{i}].response_date", t.response_date)]
+    dated += [(f"ctdna[{i}].date", d.date) for i, d in enumerate(profile.ctdna)]
+    dated += [(f"drug_sensitivity[{i}].date", s.date)
+              for i, s in enumerate(profile.drug_sensitivity)]
+    out = []
+    for field, date in dated:
+        if date is None:
+            continue
+        if date > today + FUTURE_MARGIN:
+            out.append(f"{field}: {date} is more than a year in the future; check the year")
+        elif date < EARLIEST:
+            out.append(f"{field}: {date} is before {EARLIEST.year}; check the year")
+    return out

@@ -18,9 +18,11 @@ SCHEMA_VERSION = 2
 
 DISCLAIMER = (
     "regimen supports research and tumour-board discussion. It does not replace clinical "
-    "judgement: every option in this report comes from review articles, often from preclinical "
-    "work or other tumour types, and must be checked against the primary studies, the patient's "
-    "condition and current guidelines before any treatment decision."
+    "judgement. Standard options come from pivotal trials and regulatory approvals whose "
+    "status differs between countries; mechanism-targeted options come from review articles, "
+    "often from preclinical work or other tumour types. Every option must be checked against "
+    "the primary studies, the current label and guidelines, and the patient's condition "
+    "before any treatment decision."
 )
 #: One line at the top of a text report; the full DISCLAIMER closes it.
 NOTICE = "Supports discussion; does not replace clinical judgement (full disclaimer at the end)."
@@ -221,11 +223,17 @@ class CtdnaEvent(Model):
     during_agents: list[str] = []
     lead_time_days: int | None = None
     progression_date: dt.date | None = None
-    trajectory: list[SeriesPoint] = []
+    series: str | None = Field(default=None, description=(
+        "name of the ctDNA series holding this variant's readings (events refer to the "
+        "series instead of copying it)"))
     detail: str
 
 
 class Series(Model):
+    """A ctDNA series: the tumour fraction (a point per draw that measured it) or a
+    variant (a point for the baseline draw and each draw listing it; a draw that
+    does not list the variant did not detect it)."""
+
     name: str
     points: list[SeriesPoint]
 
@@ -236,6 +244,7 @@ class CtdnaSection(Model):
     note: str | None
     events: list[CtdnaEvent]
     series: list[Series]
+    dates: list[dt.date] = Field(default=[], description="the date of every draw, in order")
 
 
 class NotConsidered(Model):
@@ -290,6 +299,8 @@ class Result(Model):
     ctdna: CtdnaSection
     not_considered: list[NotConsidered]
     trace: list[TraceEntry]
+    warnings: list[str] = Field(default=[], description=(
+        "implausible but accepted input, e.g. a date more than a year in the future"))
     disclaimer: str = Field(default=DISCLAIMER)
 
     def to_dict(self) -> dict[str, Any]:

@@ -67,6 +67,30 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ("non-utf8", "p.yaml", "tumour: {type: côlon}\n".encode("latin-1"), "file is not UTF-8 text"),
     ("nul-bytes", "p.yaml", b"tumour:\x00 {type: COADREAD}\n", "NUL bytes"),
     ("oversize", "p.yaml", b"#" * (MAX_BYTES + 1), "larger than the 1,000,000-byte limit"),
+    # YAML 1.1 scalars are text, and the numeric fields refuse text (issue 11, defect 5)
+    ("yaml11-sexagesimal", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {tmb: 4:20}\n",
+     "biomarkers.tmb: expected a number, got '4:20'"),
+    ("yaml11-boolean-word", "p.yaml",
+     b"tumour: {type: COADREAD}\nalterations: [{gene: KRAS, change: G12C, vaf: on}]\n",
+     "alterations[0].vaf: expected a number, got 'on'"),
+    ("yaml11-octal", "p.yaml", b"tumour: {type: COADREAD}\nbiomarkers: {pdl1_cps: 010}\n",
+     "biomarkers.pdl1_cps: expected a number, got '010'"),
+    ("yaml11-hex", "p.yaml",
+     b"tumour: {type: COADREAD}\ntherapies: [{agents: [oxaliplatin], line: 0x10}]\n",
+     "therapies[0].line: expected a whole number, got '0x10'"),
+    ("epoch-date", "p.yaml", b"tumour: {type: COADREAD}\nctdna: [{date: 1735689600}]\n",
+     "ctdna[0].date: 1735689600 is not a date; write dates as YYYY-MM-DD"),
+    ("date-and-time", "p.yaml",
+     b"tumour: {type: COADREAD}\nctdna: [{date: 2025-01-01 10:00:00}]\n",
+     "ctdna[0].date: '2025-01-01 10:00:00' is not a date; write dates as YYYY-MM-DD"),
+    ("deep-flow-nesting", "p.yaml", b"[" * 400 + b"]" * 400 + b"\n",
+     "nested more than 20 levels deep"),
+    ("deep-flow-nesting-unclosed", "p.yaml", b"tumour: " + b"[" * 5000 + b"\n",
+     "nested more than 20 levels deep"),
+    ("too-many-expression-entries", "p.yaml",
+     b"tumour: {type: COADREAD}\nbiomarkers:\n  expression:\n"
+     + b"".join(b"    G%d: high\n" % i for i in range(501)),
+     "biomarkers.expression: 501 entries; at most 500 are accepted"),
     ("too-many-alterations", "p.yaml",
      b"tumour: {type: COADREAD}\nalterations:\n" + b"  - {gene: KRAS, change: G12C}\n" * 501,
      "alterations: too many entries: at most 500"),
@@ -174,6 +198,13 @@ PROFILE_MESSAGES: list[tuple[str, str]] = [
      "therapies[0].agents: unknown agent 'Tecentriqq' (did you mean atezolizumab?)"),
     ("therapies: [{agents: [oxaliplatin], line: 0}]",
      "therapies[0].line: must be at least 1 (got 0)"),
+    ("biomarkers: {afp: '400'}",
+     "biomarkers.afp: expected a number, got '400' (str); write it as a plain decimal number, "
+     "e.g. 0.25 or 12"),
+    ("biomarkers: {her2_ihc: 4+}",
+     "biomarkers.her2_ihc: '4+' is not allowed; allowed: 0, 1+, 2+, 3+"),
+    ("ctdna: [{date: 1735689600}]",
+     "ctdna[0].date: 1735689600 is not a date; write dates as YYYY-MM-DD"),
 ]
 
 
@@ -186,3 +217,55 @@ def test_profile_messages_are_exact(tmp_path: Path, body: str, message: str) -> 
     assert f"p.yaml:2: {message}" in result.output
     assert ";;" not in result.output and "; ;" not in result.output and "?;" not in result.output
     assert "Input should" not in result.output
+
+
+@pytest.mark.parametrize("name", ["p.txt", "-"])
+def test_tab_indented_json_is_read_as_json(tmp_path: Path, name: str) -> None:
+    text = b'{\n\t"tumour": {\n\t\t"type": "COADREAD"\n\t}\n}\n'
+    if name == "-":
+        result = CliRunner().invoke(cli, ["evaluate", "-", "-f", "json"], input=text)
+    else:
+        (tmp_path / name).write_bytes(text)
+        result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / name), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"tumour": "COADREAD' in result.output or '"COADREAD' in result.output
+
+
+def test_endless_device_is_read_only_up_to_the_limit() -> None:
+    from regimen.io.documents import read_document
+
+    with pytest.raises(InputError, match="larger than the 1,000,000-byte limit"):
+        read_document(Path("/dev/zero"))
+
+
+def test_closed_stdin_exit_2() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "regimen", "evaluate", "-"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: __import__("os").close(0))
+    assert done.returncode == 2, done.stderr
+    assert "standard input is closed" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+YAML11 = st.sampled_from(["4:20", "1:30:00", "on", "off", "yes", "no", "y", "010", "0o10",
+                          "0x1F", "0b101", "1_000", "1735689600", "2025-01-01T00:00:00",
+                          ".inf", "-.nan", "True", "~"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(YAML11, st.sampled_from(["vaf", "tmb", "pdl1_cps", "line", "date"]))
+def test_yaml11_scalars_never_become_other_numbers(scalar: str, field: str) -> None:
+    """A YAML 1.1 scalar is either refused or keeps the value it was written as."""
+    where = {"vaf": "alterations: [{gene: KRAS, change: G12C, vaf: %s}]",
+             "tmb": "biomarkers: {tmb: %s}", "pdl1_cps": "biomarkers: {pdl1_cps: %s}",
+             "line": "therapies: [{agents: [oxaliplatin], line: %s}]",
+             "date": "ctdna: [{date: %s}]"}[field]
+    text = "tumour: {type: COADREAD}\n" + where % scalar + "\n"
+    try:
+        profile = profile_from_text(text, VOCAB, "p.yaml")
+    except InputError:
+        return
+    assert scalar == "~", f"{field}: {scalar!r} was accepted as {profile!r}"

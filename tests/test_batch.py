@@ -343,7 +343,7 @@ def test_ctrl_c_leaves_complete_files_and_a_rerun_finishes(tmp_path: Path) -> No
         time.sleep(0.05)
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=60)
-    assert child.returncode == 1, stderr
+    assert child.returncode == 130, stderr  # Ctrl-C: 128 + SIGINT (issue 11)
     assert b"Traceback" not in stderr
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     for name in ("results.jsonl", "manifest.jsonl"):

@@ -113,8 +113,8 @@ def test_emergent_variant(kb) -> None:
     assert len(found) == 1
     event = found[0]
     assert (event.gene, event.change, event.first_date) == ("KRAS", "G12D", dt.date(2025, 3, 2))
-    assert [p.below_lod for p in event.trajectory] == [True, True, False, False]
-    assert [p.value for p in event.trajectory] == [None, None, 0.02, 0.04]
+    assert event.series == "KRAS G12D"
+    assert event.value == 0.02
 
 
 def test_variant_present_at_baseline_is_not_emergent(kb) -> None:

@@ -224,3 +224,73 @@ def test_every_format_renders_and_html_escapes_user_text(profile: dict[str, Any]
         if any(ch in text for ch in "<>&"):
             assert text not in page
     assert "<script" not in page.lower()
+
+
+@st.composite
+def sparse_ctdna(draw: Any) -> list[dict[str, Any]]:
+    """Draws that list arbitrary subsets of a pool of variants (new ones included)."""
+    pool = [(gene, f"R{i + 1}W") for i, gene in enumerate(draw(st.lists(
+        st.sampled_from(["TP53", "APC", "KRAS", "NRAS", "EGFR"]), min_size=1, max_size=12)))]
+    out = []
+    start = dt.date(2024, 1, 1)
+    for i in range(draw(st.integers(1, 25))):
+        listed = draw(st.lists(st.sampled_from(pool), unique=True, max_size=len(pool)))
+        out.append({"date": (start + dt.timedelta(days=14 * i)).isoformat(),
+                    "lod": draw(st.sampled_from([None, 0, 0.001])),
+                    "tumour_fraction": draw(st.none() | st.sampled_from([0.0, 0.001, 0.05])),
+                    "variants": [{"gene": g, "change": c,
+                                  "vaf": draw(st.sampled_from([0.0, 0.0005, 0.01, 0.2]))}
+                                 for g, c in listed]})
+    return out
+
+
+@given(sparse_ctdna())
+def test_ctdna_output_is_linear_in_the_readings(draws: list[dict[str, Any]]) -> None:
+    """Series points never exceed readings + variants + draws; events never copy series."""
+    from regimen.evaluate.ctdna import derive_events, series
+    from regimen.profile import Profile
+
+    profile = Profile.model_validate({"tumour": {"type": "COADREAD"}, "ctdna": draws},
+                                     context={"vocab": VOCAB})
+    readings = sum(len(d.variants) for d in profile.ctdna)
+    tracked = len({(v.gene, v.change) for d in profile.ctdna for v in d.variants})
+    points = sum(len(s.points) for s in series(profile.ctdna, profile.settings.ctdna))
+    assert points <= readings + tracked + len(profile.ctdna)
+    events = derive_events(profile.ctdna, [], profile.settings.ctdna)
+    assert len(events) <= tracked + len(profile.ctdna) + 3  # clearance/reappearance cycles
+    for event in events:
+        assert len(event.model_dump_json()) < 2000
+    # detection is explicit with a limit of 0: a reading of exactly 0 is never detected
+    for e in events:
+        if e.event == "emergent-variant":
+            assert e.value is None or e.value > 0
+
+
+CONTROL = st.sampled_from(["\n", "\r", "\t", "\x1b", "\x07", "\x00", "\x7f", "\x85", "\u202e",
+                           "\u2066", "\u2028"])
+
+
+@given(st.text(max_size=20), CONTROL, st.text(max_size=20))
+def test_control_characters_never_reach_a_report(before: str, control: str, after: str) -> None:
+    from regimen.errors import ProfileError
+
+    try:
+        REC.evaluate({"id": (before + control + after)[:100], "tumour": {"type": "COADREAD"}})
+    except ProfileError as exc:
+        assert "control character" in str(exc) or "NUL" in str(exc)
+    else:  # pragma: no cover - must not happen
+        raise AssertionError("a control character was accepted")
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=60))
+def test_markdown_rows_cannot_be_broken_by_user_text(stage: str) -> None:
+    import contextlib
+
+    from regimen.errors import ProfileError
+
+    with contextlib.suppress(ProfileError):
+        page = render(REC.evaluate({"id": "md", "tumour": {"type": "COADREAD", "stage": stage}}),
+                      "md")
+        rows = [line for line in page.splitlines() if line.startswith("| Tumour")]
+        assert len(rows) == 1 and rows[0].count(" | ") == 1
+        assert "<" not in rows[0] and "](" not in rows[0].replace("\\]", "")

@@ -10,7 +10,7 @@ import datetime as dt
 
 from ..engine.base import Runner
 from ..knowledge.base import KnowledgeBase
-from ..profile import Profile, Therapy
+from ..profile import Profile, Therapy, profile_warnings
 from ..result import (
     CtdnaEvent,
     CtdnaSection,
@@ -63,6 +63,7 @@ def evaluate(kb: KnowledgeBase, runner: Runner, profile: Profile, *,
         ctdna=ctdna_section(profile, events),
         not_considered=not_considered(profile, kb),
         trace=findings.trace,
+        warnings=profile_warnings(profile),
     )
 
 
@@ -135,4 +136,5 @@ def ctdna_section(profile: Profile, events: list[CtdnaEvent]) -> CtdnaSection:
     elif not draws:
         note = "no ctDNA draws in the profile"
     return CtdnaSection(draws=len(draws), trend=len(draws) > 1, note=note,
-                        events=list(events), series=series(draws, profile.settings.ctdna))
+                        events=list(events), series=series(draws, profile.settings.ctdna),
+                        dates=[d.date for d in draws])

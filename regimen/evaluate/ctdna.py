@@ -68,8 +68,19 @@ def lod_of(draw: CtdnaDraw, settings: CtdnaSettings) -> float:
     return draw.lod if draw.lod is not None else settings.default_lod
 
 
-def variant_reading(draw: CtdnaDraw, key: tuple[str, str | None],
-                    settings: CtdnaSettings) -> Reading:
+def is_detected(value: float, lod: float) -> bool:
+    """A measured value is detected when it reaches the limit of detection.
+
+    With a limit of 0 a value is detected when it is above 0: exactly 0 is
+    never a detection (otherwise clearance could never be seen).
+    """
+    return value > 0 if lod <= 0 else value >= lod
+
+
+Key = tuple[str, str | None]
+
+
+def variant_reading(draw: CtdnaDraw, key: Key, settings: CtdnaSettings) -> Reading:
     """A tracked variant (gene, change) in one draw.
 
     Not listed, ``detected: false``, or a VAF below the limit of detection (unless
@@ -95,7 +106,7 @@ class DrawReadings:
                 reading = self.below
             elif variant.vaf is None:
                 reading = Reading(lod, 1.0, detected=True)
-            elif variant.vaf < lod and variant.detected is not True:
+            elif not is_detected(variant.vaf, lod) and variant.detected is not True:
                 reading = self.below
             else:
                 reading = Reading(variant.vaf, variant.vaf, detected=True)
@@ -109,30 +120,46 @@ def tumour_fraction_reading(draw: CtdnaDraw, settings: CtdnaSettings) -> Reading
     if draw.tumour_fraction is None:
         return None
     lod = lod_of(draw, settings)
-    if draw.tumour_fraction < lod:
+    if not is_detected(draw.tumour_fraction, lod):
         return Reading(0.0, lod, detected=False)
     return Reading(draw.tumour_fraction, draw.tumour_fraction, detected=True)
 
 
-def tracked_variants(draws: list[CtdnaDraw]) -> list[tuple[str, str | None]]:
+def tracked_variants(draws: list[CtdnaDraw]) -> list[Key]:
     """Every (gene, change) listed in any draw, in order of first appearance."""
-    keys: dict[tuple[str, str | None], None] = {}
+    keys: dict[Key, None] = {}
     for draw in draws:
         for v in draw.variants:
             keys.setdefault((v.gene, v.change), None)
     return list(keys)
 
 
+def _listed_in(draws: list[CtdnaDraw]) -> dict[Key, list[int]]:
+    """For each tracked variant, the indexes of the draws that list it."""
+    out: dict[Key, list[int]] = {}
+    for i, draw in enumerate(draws):
+        for v in draw.variants:
+            out.setdefault((v.gene, v.change), []).append(i)
+    return out
+
+
 def detected_variants(draws: list[CtdnaDraw],
                       settings: CtdnaSettings) -> list[tuple[str, str | None]]:
     """Tracked variants detected in at least one draw (the rules' ctDNA alterations)."""
     readings = [DrawReadings(d, settings) for d in draws]
-    return [key for key in tracked_variants(draws)
-            if any(r.get(key).detected for r in readings)]
+    return [key for key, listed in _listed_in(draws).items()
+            if any(readings[i].get(key).detected for i in listed)]
 
 
 def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
-    """The tumour fraction (when measured) and every tracked variant, draw by draw."""
+    """The tumour fraction (when measured) and every tracked variant.
+
+    The tumour fraction has a point for each draw that measured it. A variant
+    has a point for the baseline draw and for each draw that lists it: a draw
+    that does not list a variant did not detect it (the report's table shows
+    "<LOD" there), so the output grows with the input, not with draws x
+    variants.
+    """
     out: list[Series] = []
     fractions = [(d, tumour_fraction_reading(d, settings)) for d in draws]
     if any(reading is not None for _, reading in fractions):
@@ -140,11 +167,11 @@ def series(draws: list[CtdnaDraw], settings: CtdnaSettings) -> list[Series]:
             SeriesPoint(date=d.date, value=d.tumour_fraction, below_lod=not reading.detected,
                         lod=lod_of(d, settings))
             for d, reading in fractions if reading is not None]))
-    readings = [(d, DrawReadings(d, settings)) for d in draws]
-    for gene, change in tracked_variants(draws):
+    readings = [DrawReadings(d, settings) for d in draws]
+    for (gene, change), listed in _listed_in(draws).items():
         points = []
-        for d, by_key in readings:
-            reading = by_key.get((gene, change))
+        for i in ([0] if listed[0] != 0 else []) + listed:
+            d, reading = draws[i], readings[i].get((gene, change))
             points.append(SeriesPoint(date=d.date, value=reading.shown,
                                       below_lod=not reading.detected,
                                       lod=lod_of(d, settings)))
@@ -202,10 +229,10 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
         events.extend(_rise_events(draws, series, measure, settings))
     events.extend(_clearance_events(draws, readings, keys, settings))
 
-    for key in keys:
+    for key, listed in _listed_in(draws).items():
         if key in in_baseline:
             continue
-        trajectory = [(d.date, r.get(key)) for d, r in zip(draws, readings, strict=True)]
+        trajectory = [(draws[i].date, readings[i].get(key)) for i in listed]
         first = next(((date, value) for date, value in trajectory if value.detected), None)
         if first is None:
             continue
@@ -220,9 +247,7 @@ def derive_events(draws: list[CtdnaDraw], therapies: list[Therapy],
             value=first[1].shown,
             measure="vaf",
             during_agents=_agents_on(therapies, first[0]),
-            trajectory=[SeriesPoint(date=date, value=value.shown,
-                                        below_lod=not value.detected)
-                        for date, value in trajectory],
+            series=name,
             detail=f"{name} absent at baseline ({baseline.date}, below {baseline_lod:g}) "
                    f"and detected on {first[0]} " + (f"at VAF {first[1].high:g}" if first[1].exact
                                                      else "(VAF not given)"),
@@ -331,11 +356,12 @@ def _clearance_events(draws: list[CtdnaDraw], readings: list[DrawReadings],
     detected_before = False
     cleared_on: dt.date | None = None
     for draw, by_key in zip(draws, readings, strict=True):
-        values = [by_key.get(k) for k in keys]
+        # a tracked variant the draw does not list is below detection in it
+        values = [by_key.get((v.gene, v.change)) for v in draw.variants]
         tf = tumour_fraction_reading(draw, settings)
         if tf is not None:
             values.append(tf)
-        if not values:
+        if not values and not keys:
             continue
         anything = any(v.detected for v in values)
         if anything:

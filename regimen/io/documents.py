@@ -15,7 +15,9 @@ messages and line numbers do not depend on the parser.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -56,18 +58,64 @@ class Document:
         return None
 
 
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2-like plain scalars: numbers and dates only as written.
+
+    YAML 1.1 reads ``4:20`` as 260 (base 60), ``010`` as 8 (octal), ``0x10`` as 16,
+    ``on``/``yes``/``off``/``no`` as booleans and timestamps as datetimes. Here only
+    decimal integers (no leading zero), decimal floats, ``true``/``false``,
+    ``null``/``~``/empty and dates written YYYY-MM-DD are typed; everything else is
+    text, which the profile's strict fields then refuse with a message.
+    """
+
+
+_Resolver.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+|(?:0|[1-9][0-9]*))(?:[eE][-+]?[0-9]+)?$",
+     "-+0123456789."),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789"),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+):
+    _Resolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
 LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
 """Compose YAML with libyaml when available (tests switch it off to compare the paths)."""
 
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
+if LIBYAML:
+    _CParser: Any = vars(yaml.cyaml)["CParser"]
+
+    class _CStrictLoader(_CParser, yaml.constructor.SafeConstructor, _Resolver):
+        """libyaml's parser with the same strict resolver as the pure-Python path."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+
 class _Retry(Exception):
     """The C path met something only the pure-Python path reports canonically."""
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors/aliases at the event level."""
+class _NoAliasLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                     yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+    """SafeLoader with the strict resolver that refuses anchors/aliases at the event level."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -144,7 +192,30 @@ def dotted(path: Path_) -> str | None:
     return text
 
 
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of flow brackets (outside quotes), checked before parsing."""
+    depth = deepest = 0
+    quote = ""
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            quote = ""
+    return deepest
+
+
 def parse_yaml(text: str, source: str) -> Document:
+    if _flow_depth(text) > 10 * MAX_DEPTH:
+        raise InputError(f"document is nested more than {MAX_DEPTH} levels deep",
+                         source=source)
     if LIBYAML:
         fast = _parse_yaml_c(text, source)
         if fast is not None:
@@ -156,7 +227,7 @@ def _parse_yaml_c(text: str, source: str) -> Document | None:
     """Compose with libyaml; None when the document needs the pure-Python path's verdict."""
     if _NON_PRINTABLE.search(text):
         return None
-    loader = yaml.CSafeLoader(text)
+    loader = _CStrictLoader(text)
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
@@ -190,6 +261,9 @@ def _parse_yaml_python(text: str, source: str) -> Document:
                          hint="check indentation, colons and quotes on that line") from None
     except yaml.YAMLError as exc:
         raise InputError(f"cannot parse YAML: {_first_line(exc)}", source=source) from None
+    except RecursionError:
+        raise InputError(f"document is nested more than {MAX_DEPTH} levels deep",
+                         source=source) from None
     except (ValueError, TypeError, OverflowError) as exc:
         # e.g. an impossible date such as 2025-02-30 in a timestamp scalar
         raise InputError(f"cannot read a value: {exc}", source=source) from None
@@ -237,10 +311,10 @@ def parse_json(text: str, source: str) -> Document:
     return Document(data, {}, source)
 
 
-def decode(raw: bytes, source: str) -> str:
-    if len(raw) > MAX_BYTES:
+def decode(raw: bytes, source: str, max_bytes: int = MAX_BYTES) -> str:
+    if len(raw) > max_bytes:
         raise InputError(
-            f"file is {len(raw):,} bytes, larger than the {MAX_BYTES:,}-byte limit",
+            f"file is larger than the {max_bytes:,}-byte limit",
             source=source,
             hint="a profile is a few kilobytes; check that this is the right file",
         )
@@ -265,34 +339,54 @@ def parse_text(text: str, source: str) -> Document:
                          hint="a profile needs at least a 'tumour' section")
     if source.lower().endswith(".json"):
         return parse_json(text, source)
+    if stripped[0] in "{[":
+        # JSON by content (tab-indented JSON is not YAML); flow YAML falls through
+        with contextlib.suppress(InputError):
+            return parse_json(text, source)
     return parse_yaml(text, source)
+
+
+def read_bounded(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """At most ``max_bytes + 1`` bytes of ``path`` (a device or pipe never fills memory)."""
+    source = str(path)
+    try:
+        if path.is_dir():
+            raise InputError("is a directory, not a file", source=source)
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        hint = "it is a dangling symbolic link" if path.is_symlink() else "check the path"
+        raise InputError("no such file", source=source, hint=hint) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=source) from None
+    if len(raw) > max_bytes:
+        raise InputError(
+            f"file is larger than the {max_bytes:,}-byte limit",
+            source=source,
+            hint="a profile is a few kilobytes; check that this is the right file",
+        )
+    return raw
 
 
 def read_document(path: Path, *, max_bytes: int = MAX_BYTES) -> Document:
     source = str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("no such file", source=source, hint="check the path") from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=source) from None
-    if path.is_dir():
-        raise InputError("is a directory, not a file", source=source)
-    if size > max_bytes:
-        raise InputError(
-            f"file is {size:,} bytes, larger than the {max_bytes:,}-byte limit",
-            source=source,
-            hint="a profile is a few kilobytes; check that this is the right file",
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=source) from None
-    return parse_text(decode(raw, source), source)
+    return parse_text(decode(read_bounded(path, max_bytes), source, max_bytes), source)
 
 
-def read_stream(stream: IO[bytes], source: str = "<stdin>") -> Document:
-    raw = stream.read(MAX_BYTES + 1)
+def read_stream(stream: IO[bytes] | IO[str] | None, source: str = "<stdin>") -> Document:
+    """A document from a binary or text stream, reading at most MAX_BYTES + 1."""
+    if stream is None:
+        raise InputError("standard input is closed", source=source,
+                         hint="pipe a profile in or give a file name")
+    try:
+        raw = stream.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read: {getattr(exc, 'strerror', None) or exc}",
+                         source=source) from None
+    if isinstance(raw, str):
+        if len(raw) > MAX_BYTES:
+            raise InputError(f"file is larger than the {MAX_BYTES:,}-byte limit", source=source)
+        raw = raw.encode("utf-8", errors="surrogatepass")
     return parse_text(decode(raw, source), source)
 
 

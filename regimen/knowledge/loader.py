@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import KnowledgeError
+from ..errors import InputError, KnowledgeError
 from ..io import cache
-from ..io.documents import Document, read_document, validation_error
+from ..io.documents import Document, read_bounded, read_document, validation_error
 from ..io.resources import knowledge_dir
 from ..models import Model
 from .base import KnowledgeBase
@@ -60,12 +60,20 @@ def _split_files(root: Path, name: str) -> list[Path]:
     return [root / f"{name}.yaml", *extra]
 
 
+KNOWLEDGE_MAX_BYTES = 5_000_000
+"""Largest knowledge file accepted (bytes)."""
+
+
 def _read(path: Path) -> Document:
-    return read_document(path, max_bytes=5_000_000)
+    return read_document(path, max_bytes=KNOWLEDGE_MAX_BYTES)
 
 
 def _expect_list(doc: Document, key: str | None = None) -> list[Any]:
-    data = doc.data if key is None else (doc.data or {}).get(key)
+    if key is not None and not isinstance(doc.data, dict):
+        raise KnowledgeError(f"expected a mapping with a {key!r} list, not "
+                             f"{type(doc.data).__name__ if doc.data is not None else 'nothing'}",
+                             source=doc.source, hint=f"write '{key}:' and indent the entries")
+    data = doc.data if key is None else doc.data.get(key)
     if not isinstance(data, list):
         raise KnowledgeError(
             f"expected a list{f' under {key!r}' if key else ''}", source=doc.source
@@ -107,8 +115,8 @@ def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> Knowl
     try:
         for path in files:
             digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    except OSError:  # unreadable: the loader below reports it with the file's name
+            digest.update(read_bounded(path, KNOWLEDGE_MAX_BYTES))  # size checked first
+    except (OSError, InputError):  # unreadable or too large: the loader below reports it
         use_cache = False
     where = str(root.resolve())
     key = f"{digest.hexdigest()}|{cache.code_digest()}|{where}"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..result import Result
+from ..result import Result, Series, SeriesPoint
 
 WIDTH = 720
 LEFT, RIGHT, TOP = 70, 16, 14
@@ -100,9 +100,30 @@ def _nice_max(value: float) -> float:
     return value
 
 
+FILL_SERIES = 12
+"""Up to this many series, a variant gets an open marker on every draw that did not list
+it; beyond, only its own points are drawn (the chart grows with the readings)."""
+
+
+def _filled(series: list[Series], dates: list[dt.date]) -> list[Series]:
+    if len(series) > FILL_SERIES:
+        return series
+    lods = {p.date: p.lod for s in series for p in s.points if p.lod is not None}
+    out = []
+    for s in series:
+        if s.name == "tumour fraction":
+            out.append(s)
+            continue
+        have = {p.date for p in s.points}
+        extra = [SeriesPoint(date=d, value=None, below_lod=True, lod=lods.get(d))
+                 for d in dates if d not in have]
+        out.append(Series(name=s.name, points=sorted([*s.points, *extra], key=lambda p: p.date)))
+    return out
+
+
 def ctdna_chart(result: Result, scale: str | None = None) -> dict[str, Any] | None:
     section = result.ctdna
-    series = [s for s in section.series if s.points]
+    series = _filled([s for s in section.series if s.points], section.dates)
     if not series:
         return None
     mode = chart_scale(scale)

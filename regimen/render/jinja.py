@@ -95,12 +95,42 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
-def _bytecode_cache(autoescape: bool) -> jinja2.BytecodeCache | None:
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~!"} | {
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
+def markdown_text(value: Any) -> Any:
+    """Every value a Markdown template prints is text, never markup.
+
+    Markdown punctuation is backslash-escaped (no links, emphasis or broken
+    tables: ``[x](javascript:...)``, ``|``), ``<``, ``>`` and ``&`` become entities
+    (no raw HTML such as ``<script>`` or ``<img onerror>``) and line breaks become
+    spaces (a value cannot start a new block or table row).
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value).translate(_MD_SPECIAL)
+
+
+PREFORMATTED_MD = frozenset({"cohort.md.j2"})
+"""Markdown templates whose values are built as Markdown from validated data (cohort
+tables); every other Markdown template escapes what it prints."""
+
+
+@jinja2.pass_context
+def _markdown_finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    if context.name in PREFORMATTED_MD:
+        return value
+    return markdown_text(value)
+
+
+def _bytecode_cache(autoescape: bool, kind: str | None = None) -> jinja2.BytecodeCache | None:
     """Compiled templates in the user cache (keyed by template source), if it is on."""
     directory = cache_dir()
     if directory is None:
         return None
-    target = directory / f"jinja-{jinja2.__version__}-{'escaped' if autoescape else 'plain'}"
+    kind = kind or ("escaped" if autoescape else "plain")
+    target = directory / f"jinja-{jinja2.__version__}-{kind}"
     try:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
@@ -108,14 +138,19 @@ def _bytecode_cache(autoescape: bool) -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(target))
 
 
-_ENVS: dict[bool, jinja2.Environment] = {}
+_ENVS: dict[str, jinja2.Environment] = {}
 
 
 def environment(fmt: str) -> jinja2.Environment:
     autoescape = FORMATS[fmt].autoescape
-    if autoescape not in _ENVS:
-        _ENVS[autoescape] = _environment(autoescape)
-    return _ENVS[autoescape]
+    key = "md" if fmt == "md" else str(autoescape)
+    if key not in _ENVS:
+        env = _environment(autoescape)
+        if fmt == "md":  # compiled differently (finalize): its own bytecode cache
+            env.finalize = _markdown_finalize
+            env.bytecode_cache = _bytecode_cache(autoescape, "markdown-escaped")
+        _ENVS[key] = env
+    return _ENVS[key]
 
 
 def render_template(name: str, fmt: str, **context: Any) -> str:
@@ -135,22 +170,46 @@ def render(result: Result, fmt: str = "txt") -> str | bytes:
     return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
+WIDE_TABLE_COLUMNS = 12
+"""Up to this many series the ctDNA table has a column per series; beyond it, a row
+per reading (so the table grows with the readings, not with draws x variants)."""
+
+
+def _cell(point: dict[str, Any]) -> str:
+    if point["below_lod"]:
+        return "<LOD"
+    if point["value"] is None:
+        return "detected"
+    return f"{point['value']:g}"
+
+
 def ctdna_table(data: dict[str, Any]) -> dict[str, Any]:
-    """The ctDNA series as rows (one per draw date) and columns (one per series)."""
+    """The ctDNA series as rows (one per draw date) and columns (one per series).
+
+    A variant series without a point on a draw date was not listed there: below
+    detection ("<LOD"); the tumour fraction without a point was not measured ("-").
+    """
     series = data["ctdna"]["series"]
-    dates = sorted({p["date"] for s in series for p in s["points"]})
+    dates = sorted({p["date"] for s in series for p in s["points"]}
+                   | set(data["ctdna"].get("dates", [])))
+    if len(series) > WIDE_TABLE_COLUMNS:
+        by_date: dict[str, list[list[str]]] = {}
+        for s in series:
+            for p in s["points"]:
+                by_date.setdefault(p["date"], []).append([s["name"], _cell(p)])
+        return {"columns": ["series", "value"],
+                "rows": [{"date": date, "cells": cells} for date in sorted(by_date)
+                         for cells in by_date[date]]}
     rows = []
+    points = [({p["date"]: p for p in s["points"]}, s["name"] == "tumour fraction")
+              for s in series]
     for date in dates:
         cells = []
-        for s in series:
-            point = next((p for p in s["points"] if p["date"] == date), None)
+        for by_date_point, is_fraction in points:
+            point = by_date_point.get(date)
             if point is None:
-                cells.append("-")
-            elif point["below_lod"]:
-                cells.append("<LOD")
-            elif point["value"] is None:
-                cells.append("detected")
+                cells.append("-" if is_fraction else "<LOD")
             else:
-                cells.append(f"{point['value']:g}")
+                cells.append(_cell(point))
         rows.append({"date": date, "cells": cells})
     return {"columns": [s["name"] for s in series], "rows": rows}

@@ -43,6 +43,24 @@ class _Ctx:
         return name if "/" in name else f"rules/{name}"
 
 
+def cross_references(kb: KnowledgeBase) -> list[Problem]:
+    """The name and cross-reference errors only (fast; run when a directory is loaded).
+
+    Sources, agents, citations, and every gene, agent, mechanism, tumour code and
+    term a rule names; not completeness (unused mechanisms) or rule firing.
+    """
+    ctx = _Ctx(kb)
+    problems: list[Problem] = [*_check_sources(kb), *_check_agents(kb)]
+    for rule in kb.rules:
+        for cite in rule.cite:
+            problems += _check_citation(ctx, rule, cite)
+        for cond in walk_conditions(rule.when):
+            problems += _check_condition(ctx, rule, cond)
+        problems += _check_then(ctx, rule)
+    errors = [p for p in problems if p.level == "error"]
+    return sorted(errors, key=lambda p: (p.file, p.rule or "", p.message))
+
+
 def lint(kb: KnowledgeBase, *, fire: bool = True,
          progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """All problems, errors first; ``fire=False`` skips the engine-based checks.
