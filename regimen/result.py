@@ -20,9 +20,9 @@ DISCLAIMER = (
     "regimen supports research and tumour-board discussion. It does not replace clinical "
     "judgement. Standard options come from pivotal trials and regulatory approvals whose "
     "status differs between countries; mechanism-targeted options come from review articles, "
-    "often from preclinical work or other tumour types. Every option must be checked against "
-    "the primary studies, the current label and guidelines, and the patient's condition "
-    "before any treatment decision."
+    "often from preclinical work or other tumour types. Every option in this report must be "
+    "checked against the primary studies, the current label and guidelines, and the "
+    "patient's condition before any treatment decision."
 )
 #: One line at the top of a text report; the full DISCLAIMER closes it.
 NOTICE = "Supports discussion; does not replace clinical judgement (full disclaimer at the end)."
