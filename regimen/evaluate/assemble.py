@@ -82,21 +82,11 @@ def patient_summary(profile: Profile, kb: KnowledgeBase) -> PatientSummary:
             text += f" ({'; '.join(notes)})"
         alterations.append(text)
     b = profile.biomarkers
-    markers = []
-    if b.msi:
-        markers.append(f"MSI: {b.msi}")
-    if b.tmb is not None:
-        markers.append(f"TMB: {b.tmb:g}/Mb")
-    if b.pdl1_cps is not None:
-        markers.append(f"PD-L1 CPS: {b.pdl1_cps:g}")
-    if b.her2_ihc is not None:
-        markers.append(f"HER2 IHC: {b.her2_ihc}")
-    if b.her2_status is not None:
-        markers.append(f"HER2 status: {b.her2_status}")
-    if b.cldn18_2 is not None:
-        markers.append(f"CLDN18.2: {b.cldn18_2}")
-    if b.afp is not None:
-        markers.append(f"AFP: {b.afp:g} ng/mL")
+    shown = (("msi", "MSI: {}"), ("tmb", "TMB: {:g}/Mb"), ("pdl1_cps", "PD-L1 CPS: {:g}"),
+             ("her2_ihc", "HER2 IHC: {}"), ("her2_status", "HER2 status: {}"),
+             ("cldn18_2", "CLDN18.2: {}"), ("afp", "AFP: {:g} ng/mL"))
+    markers = [text.format(getattr(b, name)) for name, text in shown
+               if getattr(b, name) is not None]
     markers += [f"{gene} expression: {level}" for gene, level in sorted(b.expression.items())]
     if b.tme:
         markers.append("TME: " + ", ".join(b.tme))

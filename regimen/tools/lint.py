@@ -50,15 +50,24 @@ def cross_references(kb: KnowledgeBase) -> list[Problem]:
     term a rule names; not completeness (unused mechanisms) or rule firing.
     """
     ctx = _Ctx(kb)
-    problems: list[Problem] = [*_check_sources(kb), *_check_agents(kb)]
-    for rule in kb.rules:
-        for cite in rule.cite:
-            problems += _check_citation(ctx, rule, cite)
-        for cond in walk_conditions(rule.when):
-            problems += _check_condition(ctx, rule, cond)
-        problems += _check_then(ctx, rule)
+    citations, names = _rule_checks(ctx)
+    problems = [*_check_sources(kb), *_check_agents(kb), *citations, *names]
     errors = [p for p in problems if p.level == "error"]
     return sorted(errors, key=lambda p: (p.file, p.rule or "", p.message))
+
+
+def _rule_checks(ctx: _Ctx) -> tuple[list[Problem], list[Problem]]:
+    """Every rule's citation problems, and the names its conditions and outcome give that do
+    not resolve."""
+    citations: list[Problem] = []
+    names: list[Problem] = []
+    for rule in ctx.kb.rules:
+        for cite in rule.cite:
+            citations += _check_citation(ctx, rule, cite)
+        for cond in walk_conditions(rule.when):
+            names += _check_condition(ctx, rule, cond)
+        names += _check_then(ctx, rule)
+    return citations, names
 
 
 def lint(kb: KnowledgeBase, *, fire: bool = True,
@@ -68,16 +77,8 @@ def lint(kb: KnowledgeBase, *, fire: bool = True,
     ``progress(done, total)`` is called as rules are fired on their fixtures.
     """
     ctx = _Ctx(kb)
-    problems: list[Problem] = []
-    problems += _check_sources(kb)
-    problems += _check_agents(kb)
-    names: list[Problem] = []  # names that do not resolve: fixtures cannot be built from them
-    for rule in kb.rules:
-        for cite in rule.cite:
-            problems += _check_citation(ctx, rule, cite)
-        for cond in walk_conditions(rule.when):
-            names += _check_condition(ctx, rule, cond)
-        names += _check_then(ctx, rule)
+    citations, names = _rule_checks(ctx)  # unresolved names: fixtures cannot be built
+    problems: list[Problem] = [*_check_sources(kb), *_check_agents(kb), *citations]
     problems += names
     problems += _check_mechanisms(kb)
     problems += _check_option_consistency(ctx)
