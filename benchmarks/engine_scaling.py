@@ -115,7 +115,7 @@ def engine_with(kb: KnowledgeBase, matcher: Any, *, experta_run: bool = False) -
     It runs regimen's :class:`FactRecord` s like the shipped engine (converted to
     experta facts inside the backend). ``experta_run=True`` also restores
     experta's own ``run``/``get_deffacts`` (with their logging and member
-    scans), i.e. the engine as it was before.
+    scans) and its memoising depth strategy, i.e. the engine as it was before.
     """
     members = compile_rules(kb)
     members["rules_by_id"] = dict(kb.rules_by_id)
@@ -123,6 +123,7 @@ def engine_with(kb: KnowledgeBase, matcher: Any, *, experta_run: bool = False) -
     if experta_run:
         members["run"] = experta.KnowledgeEngine.run
         members["get_deffacts"] = experta.KnowledgeEngine.get_deffacts
+        members["__strategy__"] = experta.strategies.DepthStrategy
     engine = object.__new__(Engine)
     engine.kb = kb
     engine._lock = threading.Lock()

@@ -315,6 +315,21 @@ class FastMatcher(ReteMatcher):
         self._dirty.clear()
 
 
+_DepthStrategy: Any = experta.strategies.DepthStrategy
+
+
+class FastDepthStrategy(_DepthStrategy):
+    """experta's depth strategy (same keys, same order) without memoising its keys.
+
+    experta caches ``get_key`` in an ``lru_cache``, which hashes every activation
+    (its rule, facts and context) to look the key up; computing the key is cheaper.
+    """
+
+    def get_key(self, activation: Any) -> tuple[Any, list[int]]:
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        return (activation.rule.salience, facts)
+
+
 class FastEngineMixin:
     """KnowledgeEngine methods without per-step logging or per-reset member scans.
 
@@ -325,6 +340,7 @@ class FastEngineMixin:
     """
 
     _deffacts: list[Any] | None = None
+    __strategy__ = FastDepthStrategy
 
     def get_deffacts(self) -> list[Any]:
         if self._deffacts is None:

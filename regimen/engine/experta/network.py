@@ -316,8 +316,9 @@ class Terminal:
         self.dirty = dirty
         self.touched = touched
         self.memory: set[Any] = set()
-        self.added: set[Any] = set()
-        self.removed: set[Any] = set()
+        # activations by their context: equal contexts make equal activations of one rule
+        self.added: dict[Any, Any] = {}
+        self.removed: dict[Any, Any] = {}
 
     def entry(self, keys: tuple[str, ...]) -> Child:
         """The input for one branch, whose positive patterns capture under ``keys``."""
@@ -337,32 +338,26 @@ class Terminal:
             if not memory:
                 self.touched.append(self)
             memory.add(key)
-            activation = _Activation(self.rule, frozenset(token), context)
-            if self.removed and activation in self.removed:
-                self.removed.remove(activation)
-            else:
-                self.added.add(activation)
+            if self.removed.pop(key, None) is None:
+                self.added[key] = _Activation(self.rule, frozenset(token), context)
         else:
             if key not in memory:
                 return
             memory.remove(key)
-            activation = _Activation(self.rule, frozenset(token), context)
-            if self.added and activation in self.added:
-                self.added.remove(activation)
-            else:
-                self.removed.add(activation)
+            if self.added.pop(key, None) is None:
+                self.removed[key] = _Activation(self.rule, frozenset(token), context)
         self.dirty.add(self.index)
 
-    def get_activations(self) -> tuple[set[Any], set[Any]]:
-        found = (self.added, self.removed)
-        self.added = set()
-        self.removed = set()
+    def get_activations(self) -> tuple[list[Any], list[Any]]:
+        found = (list(self.added.values()), list(self.removed.values()))
+        self.added.clear()
+        self.removed.clear()
         return found
 
     def reset(self) -> None:
         self.memory = set()
-        self.added = set()
-        self.removed = set()
+        self.added.clear()
+        self.removed.clear()
 
 
 Element = tuple[bool, AlphaMemory, str]
