@@ -295,7 +295,8 @@ def test_depth_strategy_keys_equal_experta() -> None:
     from regimen.engine.experta.compile import to_fact
     from regimen.engine.experta.fastrete import FastDepthStrategy
 
-    engine = RECS["fast"].engine._engine
+    runner: Any = RECS["fast"].engine
+    engine = runner._engine
     engine.reset()
     engine.declare(*(to_fact(f) for f in BENCH.facts_of(RECS["fast"], EXAMPLES[1])))
     activations = list(engine.agenda.activations)
