@@ -190,8 +190,10 @@ def test_evaluation_invariants(profile: dict[str, Any]) -> None:
             assert agent in rule.then.option.rechallenge, (rec.id, agent)
             assert any(f"re-uses {agent}" in c for c in rec.cautions)
 
-    # rank follows tier, then score; score is the sum of its shown parts and never below zero
-    keys = [(TIERS.index(r.tier), -r.score) for r in result.recommendations]
+    # rank follows tier, then preference (standard only), then score; score is the sum of
+    # its shown parts and never below zero
+    keys = [(TIERS.index(r.tier), 0 if r.preferred else 1, -r.score)
+            for r in result.recommendations]
     assert keys == sorted(keys)
     assert [r.rank for r in result.recommendations] == list(range(1, len(keys) + 1))
     for rec in result.recommendations:

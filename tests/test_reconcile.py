@@ -24,7 +24,7 @@ def standard_agents(option_id: str) -> list[str]:
     """The agents of a standard-of-care option, read from knowledge/standard/colorectal.yaml."""
     doc = yaml.safe_load((ROOT / "knowledge" / "standard" / "colorectal.yaml").read_text())
     for rule in doc["rules"]:
-        if rule["then"]["option"]["id"] == option_id:
+        if rule["stage"] == "option" and rule["then"]["option"]["id"] == option_id:
             return list(rule["then"]["option"]["agents"])
     raise AssertionError(f"no standard option {option_id}")
 

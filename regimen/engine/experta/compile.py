@@ -28,7 +28,8 @@ L = experta.L
 NOT = experta.NOT
 OR = experta.OR
 
-SALIENCE = {"mechanism": 500, "option": 400, "avoid": 300, "caution": 200, "test": 100}
+SALIENCE = {"mechanism": 500, "option": 400, "avoid": 300, "caution": 200, "test": 100,
+            "preference": 50}
 """Stages fire in this order: each reads only what the stages before produced."""
 
 

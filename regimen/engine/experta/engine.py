@@ -126,6 +126,8 @@ def _derived_fact(rule: Rule) -> FactRecord:
         return FactRecord.of("Avoid", rule=rule.id)
     if rule.stage == "caution":
         return FactRecord.of("Caution", id=rule.caution_id, rule=rule.id)
+    if rule.stage == "preference":
+        return FactRecord.of("Preference", id=rule.preference_id, rule=rule.id)
     return FactRecord.of("Test", rule=rule.id)
 
 
