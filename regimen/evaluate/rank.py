@@ -23,21 +23,19 @@ cautions               -4 per caution that applies to the option's agents, and
                        blunts one of its reversal agents (not its backbone)
 =====================  =========================================================
 
-Options are ordered by tier first (standard, then trial, then investigational;
-see :func:`tier_of`), then, among standard options, those a preference rule
-ranks first (``preferred``: a cited reason to weigh them before the other
-standard options this patient qualifies for), then by score; ties break on
-(evidence level, tumour match, id). So no investigational option is ever placed
-above an applicable standard one, whatever their scores, and a cited preference
-between standard options is not overturned by score parts such as cautions,
-which stay listed on the option for the tumour board to weigh. An option
-containing an agent that the same evaluation says to avoid is dropped (unless it
-also contains one of that avoid's ``except_with`` agents or classes: an
-approved combination lifts it), and so is one that re-uses an agent the tumour progressed on, unless the rule
-declares that re-use (``rechallenge``) together with a reversal agent; a
-standard option dropped that way says "standard option already given". An
-option whose score is below zero is not ranked: it is dropped with its score
-parts as the reason.
+Options are ordered by tier first (standard, then trial, then investigational; see
+:func:`tier_of`), then, among standard options, those a preference rule ranks first
+(``preferred``: a cited reason to weigh them before the other standard options this
+patient qualifies for), then by score; ties break on (evidence level, tumour match, id).
+So no investigational option is ever placed above an applicable standard one, whatever
+their scores, and a cited preference between standard options is not overturned by score
+parts such as cautions, which stay listed on the option for the tumour board to weigh.
+An option containing an agent that the same evaluation says to avoid is dropped (unless
+it also contains one of that avoid's ``except_with`` agents or classes: an approved
+combination lifts it), and so is one that re-uses an agent the tumour progressed on,
+unless the rule declares that re-use (``rechallenge``) together with a reversal agent; a
+standard option dropped that way says "standard option already given". An option whose
+score is below zero is not ranked: it is dropped with its score parts as the reason.
 """
 
 from __future__ import annotations
