@@ -20,7 +20,8 @@ organoid               per agent with an organoid result: sensitive +8,
                        intermediate 0, resistant -12
 cautions               -4 per caution that applies to the option's agents, and
                        per active mechanism the option does not address that
-                       blunts one of its reversal agents (not its backbone)
+                       blunts one of its reversal agents (not its backbone,
+                       nor an agent whose avoid the option's partner lifts)
 =====================  =========================================================
 
 Options are ordered by tier first (standard, then trial, then investigational; see
@@ -323,8 +324,13 @@ def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findin
     # mechanism blunts it is the premise of the option, not a caution against it.
     reversal_agents = set(agents) - set(spec.backbone) - set(spec.rechallenge)
     blunts = {m.id: m.blunts for m in findings.mechanisms}  # of the rules that fired
+    # An avoid that this option's partner agent lifts (``except_with``: an approved
+    # combination built against that resistance) lifts the matching blunting caution too.
+    present = members(kb, agents)
+    lifted = set().union(*(kb.expand(a.agents) for a in findings.avoid
+                           if present & kb.expand(a.except_with)))
     for mid in sorted(active - cand.addresses):
-        blunted = sorted(reversal_agents & kb.expand(blunts[mid]))
+        blunted = sorted((reversal_agents - lifted) & kb.expand(blunts[mid]))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:
