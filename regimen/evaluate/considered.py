@@ -15,6 +15,7 @@ from functools import lru_cache
 from ..knowledge import reference
 from ..knowledge.base import KnowledgeBase
 from ..knowledge.conditions import (
+    BIOMARKER_NAMES,
     AlterationCond,
     BiomarkerCond,
     ClinicalCond,
@@ -154,8 +155,8 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             ctdna_seen.add(item)
             yield item, _what_rules_read(reads, variant.gene)
     markers = profile.biomarkers
-    for name in ("msi", "tmb", "pdl1_cps"):
-        if getattr(markers, name) is not None and name not in reads.biomarkers:
+    for name in BIOMARKER_NAMES:
+        if getattr(markers, name, None) is not None and name not in reads.biomarkers:
             yield f"biomarker {name}", f"no rule reads {name}"
     for term in markers.tme:
         if term not in reads.tme:
@@ -174,12 +175,39 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             continue
         yield (f"organoid {result.agent}: {result.result}",
                f"no option contains {result.agent} and no rule reads its organoid result")
+    yield from _unread_context(profile)
     agents: list[str] = []
     for therapy in profile.therapies:
         agents += [a for a in therapy.agents if a not in agents]
     for agent in sorted(agents):
         if agent not in reads.agents and kb.active_ingredient(agent) not in reads.agents:
             yield f"agent {agent}", _agent_reason(kb, agent)
+
+
+def _unread_context(profile: Profile) -> Iterator[tuple[str, str]]:
+    """Descriptive fields no rule reads: shown where the report has a place for them, never
+    reasoned on, so listed here too."""
+    tumour = profile.tumour
+    if tumour.stage:
+        yield (f"tumour stage {tumour.stage}",
+               "shown in the report; no rule reads the stage (each standard option states its "
+               "own setting, mostly advanced or metastatic disease: check it applies)")
+    if tumour.histology:
+        yield (f"tumour histology {tumour.histology}",
+               "shown in the report; rules match the tumour type (OncoTree code), not histology")
+    for therapy in profile.therapies:
+        what = " + ".join(therapy.agents)
+        if therapy.setting:
+            yield (f"therapy setting {therapy.setting} ({what})",
+                   "shown in the report; rules read the agents, dates and response of a line, "
+                   "not its setting")
+        if therapy.best_response:
+            yield (f"best response {therapy.best_response} ({what})",
+                   "no rule reads the best response; progression is read from 'response'")
+    if profile.clinical.ecog is not None:
+        yield (f"ECOG {profile.clinical.ecog}",
+               "no rule reads performance status; fitness for each option is for the tumour "
+               "board to judge")
 
 
 def not_considered(profile: Profile, kb: KnowledgeBase) -> list[NotConsidered]:
