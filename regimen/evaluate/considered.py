@@ -168,6 +168,11 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
         if condition not in reads.conditions:
             yield f"condition {condition}", "no rule reads this clinical condition"
     for result in profile.drug_sensitivity:
+        if result.regimen:
+            yield (f"organoid {result.agent}: {result.result}",
+                   "a result for the combination: organoid results are read per agent (give "
+                   "one result per agent to use them)")
+            continue
         base = kb.active_ingredient(result.agent)
         if (reads.sensitivity_any or result.agent in reads.sensitivity
                 or base in reads.sensitivity or result.agent in reads.options
