@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 import html5lib
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from regimen import Recommender, load_knowledge
@@ -159,6 +159,9 @@ def blocked(agent: str, avoided: set[str]) -> bool:
 
 
 @given(profiles())
+@example({"tumour": {"type": "COAD"}, "biomarkers": {"msi": "MSI-H"},
+          "ctdna": [{"date": "2023-01-01",
+                     "variants": [{"gene": "BRAF", "vaf": 0.25, "change": "V600E"}]}]})
 def test_evaluation_invariants(profile: dict[str, Any]) -> None:
     result = REC.evaluate(profile)
 
@@ -175,12 +178,15 @@ def test_evaluation_invariants(profile: dict[str, Any]) -> None:
                 if source.has_reference_list:
                     assert ref in source.references
 
-    # nothing is both recommended and avoided
-    avoided = set()
-    for item in result.avoid:
-        avoided |= KB.expand(item.agents)
+    # nothing is both recommended and avoided, unless the option holds an agent or class of
+    # that avoid's except_with (an approved combination: encorafenib lifts the anti-EGFR avoid)
     for rec in result.recommendations:
-        assert not any(blocked(a, avoided) for a in rec.agents), rec.id
+        held = set(rec.agents) | {c for a in rec.agents for c in KB.classes_of(a)}
+        for item in result.avoid:
+            if held & KB.expand(item.except_with):
+                continue
+            avoided = KB.expand(item.agents)
+            assert not any(blocked(a, avoided) for a in rec.agents), (rec.id, item.id)
 
     # nothing the tumour progressed on is recommended, unless deliberately re-used
     progressed = {a for t in result.patient.therapies if t.response == "PD" for a in t.agents}
