@@ -159,9 +159,11 @@ def blocked(agent: str, avoided: set[str]) -> bool:
 
 
 @given(profiles())
-@example({"tumour": {"type": "COAD"}, "biomarkers": {"msi": "MSI-H"},
+@example({"tumour": {"type": "COAD"}, "alterations": [], "therapies": [],
+          "biomarkers": {"msi": "MSI-H", "expression": {}, "tme": [], "microbiome": {}},
           "ctdna": [{"date": "2023-01-01",
-                     "variants": [{"gene": "BRAF", "vaf": 0.25, "change": "V600E"}]}]})
+                     "variants": [{"gene": "BRAF", "vaf": 0.25, "change": "V600E"}]}],
+          "drug_sensitivity": [], "clinical": {"conditions": []}})
 def test_evaluation_invariants(profile: dict[str, Any]) -> None:
     result = REC.evaluate(profile)
 
