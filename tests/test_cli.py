@@ -243,7 +243,7 @@ def test_knowledge_coverage_json(runner: CliRunner) -> None:
     assert reviews <= {s["key"] for s in report["sources"]}
     # trials, approvals and meta-analyses are listed as one item each, encoded when cited
     standard = [s for s in report["sources"] if s["key"] not in reviews]
-    assert len(standard) == 58
+    assert len(standard) == 60
     for source in standard:
         assert [i["kind"] for i in source["items"]] in (["trial"], ["approval"], ["meta-analysis"])
         assert source["unaccounted"] == 0, source["key"]
