@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import weakref
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,12 +125,36 @@ def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> Knowl
     cached = cache.load(entry, key)
     if isinstance(cached, KnowledgeBase):
         cached.root = root
+        _LOADED[cached] = (key, tuple(cached.rules))
         return cached
     kb = _load(root, digest.hexdigest()[:12])
     kb.used_genes()
     kb.used_agents()
     cache.store(entry, key, kb)
+    if entry is not None:
+        _LOADED[kb] = (key, tuple(kb.rules))
     return kb
+
+
+_LOADED: weakref.WeakKeyDictionary[KnowledgeBase, tuple[str, tuple[Rule, ...]]] = \
+    weakref.WeakKeyDictionary()
+"""Knowledge bases :func:`load_knowledge` returned with the cache on -> their cache key and
+the rules they held then."""
+
+
+def cache_key(kb: KnowledgeBase) -> str | None:
+    """The cache key of a knowledge base as :func:`load_knowledge` returned it, for what is
+    derived from it (the rule network); None when the cache was off, for a knowledge base
+    built another way, and once its list of rules is no longer the one loaded (the rules
+    themselves are frozen)."""
+    found = _LOADED.get(kb)
+    if found is None:
+        return None
+    key, rules = found
+    if len(rules) != len(kb.rules) or any(a is not b for a, b in zip(rules, kb.rules,
+                                                                       strict=True)):
+        return None
+    return key
 
 
 def _load(root: Path, digest: str) -> KnowledgeBase:

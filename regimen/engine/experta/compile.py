@@ -124,6 +124,11 @@ def fact_class(kind: str) -> Any:
     return found
 
 
+def is_fact_class(cls: type) -> bool:
+    """Whether ``cls`` is one made by :func:`fact_class`."""
+    return _FACT_CLASSES.get(cls.__name__) is cls
+
+
 def to_fact(record: FactRecord) -> Any:
     return fact_class(record.kind)(**record.as_dict())
 
@@ -239,12 +244,12 @@ class CompiledRule(_ExpertaRule):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         wrapped: Any = getattr(self, "_wrapped", None)
         action: Any = args[0] if args else None
-        if wrapped is None and (type(action) is RuleAction or type(action) is FunctionType
+        if wrapped is None and (type(action) is RuleAction or (type(action) is FunctionType
                                 and not hasattr(action, "__wrapped__")
-                                and not hasattr(action, "__signature__")):
+                                and not hasattr(action, "__signature__"))):
             self._wrapped = action
             parameters = _ACTION_PARAMETERS if type(action) is RuleAction \
-                else _parameters(action)
+                else _parameters(args[0])
             if parameters:
                 self._wrapped_args = set(parameters)
             return update_wrapper(self, action)
