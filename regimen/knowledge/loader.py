@@ -27,14 +27,10 @@ from ..errors import InputError, KnowledgeError
 from ..io import cache
 from ..io.documents import Document, read_bounded, read_document, validation_error
 from ..io.resources import knowledge_dir
-from ..models import Model
 from .base import KnowledgeBase
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
 from .regimens import load_regimens
 from .vocabulary import TumourType, Vocabulary
-
-StrList = list[str]
-
 
 _M = TypeVar("_M", Agent, Mechanism)
 
@@ -267,49 +263,17 @@ def _as_of(doc: Document) -> dt.date:
                              hint="give the date the standard layer was last checked") from None
 
 
-class _TumourEntry(Model):
-    code: str
-    name: str
-    parent: str | None = None
-    organ: str
-    gi: bool
-    synonyms: StrList = []
-
-
-class _VocabularyFile(Model):
-    tumours: list[_TumourEntry]
-    genes: dict[str, StrList]
-    other_genes: StrList = []
-    levels: StrList
-    microbiome_levels: StrList
-    tme: dict[str, str]
-    microbiome: dict[str, StrList]
-    conditions: dict[str, str]
-    alteration_types: StrList
-    responses: StrList
-    sensitivity_results: StrList
-    msi_values: StrList
-
-
-class _VocabularyExtension(Model):
-    """A file under vocabulary/: adds genes and terms to the main vocabulary."""
-
-    genes: dict[str, StrList] = {}
-    other_genes: StrList = []
-    tme: dict[str, str] = {}
-    microbiome: dict[str, StrList] = {}
-    conditions: dict[str, str] = {}
-
-
 def _load_vocabulary(docs: list[Document], agents: dict[str, Agent]) -> Vocabulary:
+    from .vocabulary_files import VocabularyExtension, VocabularyFile
+
     doc = docs[0]
     try:
-        raw = _VocabularyFile.model_validate(doc.data)
+        raw = VocabularyFile.model_validate(doc.data)
     except ValidationError as exc:
         raise validation_error(exc, doc, KnowledgeError) from None
     for ext_doc in docs[1:]:
         try:
-            ext = _VocabularyExtension.model_validate(ext_doc.data)
+            ext = VocabularyExtension.model_validate(ext_doc.data)
         except ValidationError as exc:
             raise validation_error(exc, ext_doc, KnowledgeError) from None
         for kind in ("genes", "tme", "microbiome", "conditions"):
