@@ -124,8 +124,7 @@ def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> Knowl
         _LOADED[cached] = (key, tuple(cached.rules))
         return cached
     kb = _load(root, digest.hexdigest()[:12])
-    kb.used_genes()
-    kb.used_agents()
+    kb.derive()
     cache.store(entry, key, kb)
     if entry is not None:
         _LOADED[kb] = (key, tuple(kb.rules))

@@ -34,14 +34,19 @@ SALIENCE = {"mechanism": 500, "option": 400, "avoid": 300, "caution": 200, "test
 
 class _Test:
     """A field test of a pattern: a plain object, not a closure, so that a built network
-    can be stored in the cache (:mod:`.netcache`). ``__qualname__`` tells the kinds of
-    test apart in :func:`~.fastrete.indexed` and :func:`~.fastrete.signed` signatures."""
+    can be stored in the cache (:mod:`.netcache`). Its ``__qualname__`` names the factory
+    that made it (``one_of.test``, ...), which tells the kinds of test apart in the
+    :func:`~.fastrete.indexed` and :func:`~.fastrete.signed` signatures."""
+
+    factory = ""
 
     def __init__(self) -> None:
-        self.__qualname__ = type(self).__qualname__
+        self.__qualname__ = f"{self.factory}.test"
 
 
 class _OneOf(_Test):
+    factory = "one_of"
+
     def __init__(self, allowed: frozenset[str]) -> None:
         super().__init__()
         self.allowed = allowed
@@ -51,6 +56,8 @@ class _OneOf(_Test):
 
 
 class _NotOneOf(_Test):
+    factory = "not_one_of"
+
     def __init__(self, banned: frozenset[str]) -> None:
         super().__init__()
         self.banned = banned
@@ -60,6 +67,8 @@ class _NotOneOf(_Test):
 
 
 class _AnyIn(_Test):
+    factory = "any_in"
+
     def __init__(self, wanted: frozenset[str]) -> None:
         super().__init__()
         self.wanted = wanted
@@ -70,6 +79,8 @@ class _AnyIn(_Test):
 
 
 class _Compare(_Test):
+    factory = "compare"
+
     def __init__(self, op: str, bound: float | str | list[str]) -> None:
         super().__init__()
         self.op = op
