@@ -9,97 +9,16 @@ fire) or listed here with the reason, so nothing is silently ignored.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..knowledge import reference
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.conditions import (
-    BIOMARKER_NAMES,
-    AlterationCond,
-    BiomarkerCond,
-    ClinicalCond,
-    Condition,
-    CtdnaCond,
-    ExpressionCond,
-    MicrobiomeCond,
-    NotCond,
-    SensitivityCond,
-    TherapyCond,
-    TmeCond,
-)
+from ..knowledge.conditions import BIOMARKER_NAMES
+from ..knowledge.reads import Reads
 from ..profile import Alteration, Profile
 from ..result import NotConsidered
 
 
-@dataclass
-class _Reads:
-    """What the rules of a knowledge base read, by kind."""
-
-    alterations: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = field(
-        default_factory=dict)               # gene -> [(types, changes)]; () = any
-    expression: set[str] = field(default_factory=set)
-    ctdna_genes: set[str] = field(default_factory=set)
-    ctdna_any: bool = False
-    biomarkers: set[str] = field(default_factory=set)
-    tme: set[str] = field(default_factory=set)
-    microbiome: set[str] = field(default_factory=set)
-    conditions: set[str] = field(default_factory=set)
-    sensitivity: set[str] = field(default_factory=set)
-    sensitivity_any: bool = False
-    options: set[str] = field(default_factory=set)
-    agents: set[str] = field(default_factory=set)
-
-
-def _walk(conditions: list[Condition], negated: bool = False) -> Iterator[
-        tuple[Condition, bool]]:
-    """Every condition with whether it sits under a ``not``."""
-    for cond in conditions:
-        yield cond, negated
-        yield from _walk(cond.spec.children(), negated or isinstance(cond.spec, NotCond))
-
-
-@lru_cache(maxsize=8)
-def _reads(kb: KnowledgeBase) -> _Reads:
-    reads = _Reads(agents=kb.used_agents())
-    for rule in kb.rules:
-        if rule.then.option is not None:
-            reads.options |= kb.expand(rule.then.option.agents)
-        for cond, negated in _walk(rule.when):
-            spec = cond.spec
-            if isinstance(spec, AlterationCond):
-                types = tuple(t for t in spec.type or () if t != "any")
-                for gene in spec.gene:
-                    reads.alterations.setdefault(gene, []).append(
-                        (types, tuple(spec.change or ())))
-            elif isinstance(spec, ExpressionCond):
-                reads.expression |= set(spec.gene)
-            elif isinstance(spec, CtdnaCond):
-                if spec.gene:
-                    reads.ctdna_genes |= set(spec.gene)
-                else:
-                    reads.ctdna_any = True
-            elif isinstance(spec, BiomarkerCond):
-                reads.biomarkers.add(spec.name)
-            elif isinstance(spec, TmeCond):
-                reads.tme |= set(spec.any_of)
-            elif isinstance(spec, MicrobiomeCond):
-                reads.microbiome |= set(spec.taxon)
-            elif isinstance(spec, ClinicalCond):
-                reads.conditions |= set(spec.any_of)
-            elif isinstance(spec, SensitivityCond) and not negated:
-                # "no organoid result at all" (a negated condition) reads no result
-                named = [*(spec.agent or ()), *(spec.klass or ())]
-                if named:
-                    reads.sensitivity |= kb.expand(named)
-                else:
-                    reads.sensitivity_any = True
-            elif isinstance(spec, TherapyCond):
-                pass  # agents and classes are in kb.used_agents()
-    return reads
-
-
-def _reads_alteration(reads: _Reads, alt: Alteration) -> bool:
+def _reads_alteration(reads: Reads, alt: Alteration) -> bool:
     for types, changes in reads.alterations.get(alt.gene, ()):
         if alt.type == "wild-type" or not (types or changes):
             return True
@@ -110,7 +29,7 @@ def _reads_alteration(reads: _Reads, alt: Alteration) -> bool:
     return False
 
 
-def _what_rules_read(reads: _Reads, gene: str) -> str:
+def _what_rules_read(reads: Reads, gene: str) -> str:
     """``MDM2 expression``, ``KRAS G12C, G13D or mutation``: what the rules read of a gene."""
     parts: list[str] = []
     for types, changes in reads.alterations.get(gene, ()):
@@ -134,7 +53,7 @@ def _agent_reason(kb: KnowledgeBase, agent: str) -> str:
 
 
 def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
-    reads = _reads(kb)
+    reads = kb.reads()
     used_genes = kb.used_genes()
     for alt in profile.alterations:
         if not _reads_alteration(reads, alt):

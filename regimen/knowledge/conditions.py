@@ -996,9 +996,8 @@ class Condition(Model):
 
     @property
     def spec(self) -> ConditionKind:
-        """The one kind this condition holds."""
-        for name in type(self).model_fields:
-            value = getattr(self, name)
+        """The one kind this condition holds (validation leaves exactly one field set)."""
+        for value in self.__dict__.values():  # the fields' values; read on every match
             if value is not None:
                 assert isinstance(value, ConditionKind)
                 return value
