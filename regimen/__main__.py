@@ -3,7 +3,8 @@
 The signal handlers are installed before anything heavy is imported, so Ctrl-C
 even during start-up exits 130 with one line and no traceback. SIGTERM and SIGHUP
 exit 128 + the signal number; an exit (not a kill) lets a report being written
-remove its temporary file (:mod:`regimen.io.files`).
+remove its temporary file (:mod:`regimen.io.files`). Cyclic garbage collection
+waits until the command has built what it keeps (:mod:`regimen.startup`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def install_signal_handlers() -> None:
 
 
 def main() -> None:
+    from .startup import defer_collection
+
+    defer_collection()
     install_signal_handlers()
     from .cli import main as cli_main
 

@@ -22,8 +22,6 @@ from .engine.base import Runner
 from .errors import InputError
 from .evaluate.asof import restrict_to
 from .evaluate.assemble import evaluate
-from .evaluate.explain import Explanation, explain
-from .evaluate.timeline import Timeline, build_timeline
 from .knowledge.base import KnowledgeBase
 from .knowledge.loader import load_knowledge
 from .profile import Profile, load_profile
@@ -31,6 +29,8 @@ from .result import Result
 
 if TYPE_CHECKING:
     from .cohort.batch import BatchItem
+    from .evaluate.explain import Explanation
+    from .evaluate.timeline import Timeline
 
 ProfileInput = str | Path | dict[str, Any] | Profile | IO[bytes] | IO[str]
 
@@ -116,6 +116,7 @@ class Recommender:
     def explain(self, profile: ProfileInput, item_id: str | None = None, *,
                 as_of: dt.date | None = None) -> list[Explanation]:
         """Derivation chains for one recommendation/avoid/caution id, or for all."""
+        from .evaluate.explain import explain
         from .render.jinja import cite_text
 
         result = self.evaluate(profile, as_of=as_of)
@@ -126,6 +127,8 @@ class Recommender:
     def timeline(self, profile: ProfileInput,
                  progress: Callable[[int, int], None] | None = None) -> Timeline:
         """Re-evaluate as of each ctDNA draw and therapy change."""
+        from .evaluate.timeline import build_timeline
+
         model = self.load(profile)
         return build_timeline(model, lambda p, date: self.evaluate(p, as_of=date),
                               progress=progress)

@@ -27,6 +27,7 @@ import click
 from . import __version__
 from .errors import InputError, RegimenError
 from .render import formats
+from .startup import defer_collection, startup_done
 
 if TYPE_CHECKING:
     from .api import Recommender
@@ -98,13 +99,17 @@ def handle_errors(func: F) -> F:
 def _recommender(knowledge_dir: Path | None) -> Recommender:
     from .api import Recommender
 
-    return Recommender(knowledge_dir)
+    recommender = Recommender(knowledge_dir)
+    startup_done()
+    return recommender
 
 
 def _knowledge(knowledge_dir: Path | None) -> KnowledgeBase:
     from .knowledge.loader import load_knowledge
 
-    return load_knowledge(knowledge_dir)
+    kb = load_knowledge(knowledge_dir)
+    startup_done()
+    return kb
 
 
 def _warn_if_person_name(profile_id: str | None) -> None:
@@ -560,6 +565,7 @@ def main() -> None:
     """
     from .__main__ import install_signal_handlers
 
+    defer_collection()
     install_signal_handlers()
     try:
         try:

@@ -25,4 +25,4 @@ EVIDENCE_LEVELS: tuple[str, ...] = (
 phase the review does not state; ``mechanistic`` is the review's own inference."""
 
 CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "moderate", "low")
-STAGES: tuple[str, ...] = ("mechanism", "option", "avoid", "caution", "test")
+STAGES: tuple[str, ...] = ("mechanism", "option", "avoid", "caution", "test", "preference")

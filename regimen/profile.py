@@ -485,6 +485,10 @@ class CtdnaDraw(Model):
         return value
 
 
+_REGIMEN_DISPLAY = re.compile(r"[^()]+ \([^()+]+( \+ [^()+]+)+\)")
+"""How a regimen is shown: ``FOLFOX (oxaliplatin + fluorouracil + leucovorin)``."""
+
+
 class DrugSensitivity(Model):
     agent: str = Field(description="agent tested (INN, brand or code name)")
     result: Literal["sensitive", "intermediate", "resistant"] = Field(
@@ -497,7 +501,18 @@ class DrugSensitivity(Model):
     def _agent(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str):
             return value
-        return _vocab_call(_vocab(info).agent, value)
+        vocab = _vocab(info)
+        if any(value == r.display for r in vocab.regimens.regimens):
+            return value  # a validated result, validated again
+        regimen = vocab.regimen(value)
+        if regimen is not None:  # a combination tested as such: kept whole, not split
+            return regimen.display
+        return _vocab_call(vocab.agent, value)
+
+    @property
+    def regimen(self) -> bool:
+        """Whether the result is for a regimen tested as a combination (``FOLFOX (...)``)."""
+        return _REGIMEN_DISPLAY.fullmatch(self.agent) is not None
 
     @field_validator("result", mode="before")
     @classmethod

@@ -71,6 +71,8 @@ class Recommendation(Model):
     escat: str | None = None  # ESCAT tier where it maps cleanly (see evaluate.rank)
     setting: dict[str, str | None] | None = None  # standard options: line, prior therapy, ...
     approvals: list[dict[str, Any]] = []  # standard options: region, agency, year, indication
+    #: ids of the preferences (Result.preferences) that rank this standard option first
+    preferred: list[str] = []
 
 
 class Dropped(Model):
@@ -99,6 +101,18 @@ class CautionOut(Model):
     #: the names of ``applies_to`` (same order), for reports: ids are for machines
     applies_to_names: list[str] = []
     applies_when_all: list[list[str]] = []
+    evidence: list[str]
+    citations: list[CitationOut]
+
+
+class PreferenceOut(Model):
+    """A preference that applies to this patient: standard options containing a member of
+    ``agents`` rank first among the standard options."""
+
+    id: str
+    text: str
+    agents: list[str]
+    agent_names: list[str] = []
     evidence: list[str]
     citations: list[CitationOut]
 
@@ -138,6 +152,7 @@ class OptionOut(Model):
     escat: str | None = None
     setting: dict[str, str | None] | None = None
     approvals: list[dict[str, Any]] = []
+    preferred: list[str] = []
 
 
 class MissingCondition(Model):
@@ -295,6 +310,7 @@ class Result(Model):
     dropped: list[Dropped]
     avoid: list[AvoidOut]
     cautions: list[CautionOut]
+    preferences: list[PreferenceOut] = []
     suggested_tests: list[TestOut]
     ctdna: CtdnaSection
     not_considered: list[NotConsidered]

@@ -63,6 +63,24 @@ def test_not_considered_lists_unused_genes_and_agents(recommender) -> None:
     assert "agent binimetinib" in listed
 
 
+def test_not_considered_lists_descriptive_fields_no_rule_reads(recommender) -> None:
+    result = recommender.evaluate({
+        "tumour": {"type": "COADREAD", "stage": "II", "histology": "mucinous adenocarcinoma"},
+        "therapies": [{"agents": ["FOLFOX"], "setting": "adjuvant", "best_response": "SD",
+                       "response": "PD", "start": "2025-01-01", "end": "2025-06-01"}],
+        "clinical": {"ecog": 2}})
+    listed = {n.item: n.reason for n in result.not_considered}
+    assert listed["tumour stage II"].startswith("shown in the report; no rule reads the stage")
+    assert "tumour histology mucinous adenocarcinoma" in listed
+    setting = [k for k in listed if k.startswith("therapy setting adjuvant (")]
+    assert setting and "oxaliplatin" in setting[0]
+    assert any(k.startswith("best response SD (") for k in listed)
+    assert listed["ECOG 2"].startswith("no rule reads performance status")
+    # nothing is listed when those fields are not given
+    bare = recommender.evaluate({"tumour": {"type": "COADREAD"}})
+    assert bare.not_considered == []
+
+
 def test_threads_share_one_recommender(recommender) -> None:
     expected = recommender.evaluate(PROFILE).to_json()
     outputs: list[str] = []

@@ -178,8 +178,8 @@ def test_engine_backends_are_found_by_folder() -> None:
         engine.backend("clips")
 
 
-LAYERS = ["errors", "models", "io", "knowledge", "profile", "result", "engine", "evaluate",
-          "render", "api", "cohort", "tools", "cli"]
+LAYERS = ["errors", "startup", "models", "io", "knowledge", "profile", "result", "engine",
+          "evaluate", "render", "api", "cohort", "tools", "cli"]
 """The package's layers, lowest first: a module imports (at import time) only from its own
 layer or the layers before it. Imports inside functions are lazy and not bound by this."""
 

@@ -241,11 +241,11 @@ def test_knowledge_coverage_json(runner: CliRunner) -> None:
     report = json.loads(result.output)
     reviews = {"gi-resistance-2025", "ici-resistance-2025", "ferroptosis-2025"}
     assert reviews <= {s["key"] for s in report["sources"]}
-    # trials and approvals are listed as one item each, encoded when a rule cites them
+    # trials, approvals and meta-analyses are listed as one item each, encoded when cited
     standard = [s for s in report["sources"] if s["key"] not in reviews]
-    assert len(standard) == 57
+    assert len(standard) == 60
     for source in standard:
-        assert [i["kind"] for i in source["items"]] in (["trial"], ["approval"])
+        assert [i["kind"] for i in source["items"]] in (["trial"], ["approval"], ["meta-analysis"])
         assert source["unaccounted"] == 0, source["key"]
 
 

@@ -70,6 +70,33 @@ def test_a_tested_gene_contradicts(kb: KnowledgeBase, recommender: Recommender,
     assert assess(view, {"not": {"alteration": {"gene": "KRAS"}}})[0] == "satisfied"
 
 
+def test_a_gene_level_finding_leaves_a_variant_rule_unknown(
+        kb: KnowledgeBase, recommender: Recommender, write_yaml: Callable[..., Path]) -> None:
+    # "KRAS mutation" (no change given) neither meets nor contradicts a KRAS G12C rule: the
+    # option is conditional on knowing the variant, never recommended as if it were G12C
+    path = write_yaml(base_profile(alterations=[{"gene": "KRAS", "type": "mutation"}],
+                                   therapies=[{"agents": ["FOLFOX"], "start": "2025-01-01",
+                                               "end": "2025-06-01", "response": "PD"}]))
+    view = view_of(kb, recommender, path)
+    state, tests = assess(view, {"alteration": {"gene": "KRAS", "change": "G12C"}})
+    assert state == "unknown"
+    assert tests == ("KRAS variant: the exact change (the rule needs G12C)",)
+    assert assess(view, {"alteration": {"gene": "KRAS", "type": "mutation"}})[0] == "satisfied"
+    assert assess(view, {"alteration": {"gene": "KRAS", "type": "amplification"}})[0] \
+        == "contradicted"
+    result = recommender.evaluate(path)
+    assert "sotorasib-panitumumab-kras-g12c-crc" not in {r.id for r in result.recommendations}
+    item = next(i for i in result.conditional_options
+                if i.option.id == "sotorasib-panitumumab-kras-g12c-crc")
+    assert item.tests == ["KRAS variant: the exact change (the rule needs G12C)"]
+    test = next(t for t in result.suggested_tests if t.test.startswith("KRAS variant"))
+    assert "sotorasib-panitumumab-kras-g12c-crc" in test.unlocks
+    # with the variant given, G12D contradicts it
+    g12d = write_yaml(base_profile(alterations=[{"gene": "KRAS", "change": "G12D"}]))
+    assert assess(view_of(kb, recommender, g12d),
+                  {"alteration": {"gene": "KRAS", "change": "G12C"}})[0] == "contradicted"
+
+
 def test_history_only_profiles_get_conditional_options_with_tests(
         recommender: Recommender) -> None:
     for path in (HCC, PAAD):

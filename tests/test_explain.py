@@ -45,3 +45,18 @@ def test_unknown_id_gives_a_short_hint_not_every_id(recommender) -> None:
     with pytest.raises(InputError, match="nothing called 'nope'") as caught:
         recommender.explain({"tumour": {"type": "HCC"}}, "nope")
     assert "known ids" not in str(caught.value)
+
+
+def test_preferred_option_explains_its_order(recommender) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "crc-msi-high.yaml"
+    result = recommender.evaluate(example)
+    first = result.recommendations[0]
+    assert first.preferred == ["msi-h-crc-checkpoint-blockade-first"]
+    [explanation] = recommender.explain(example, first.id)
+    assert "first among the standard options by msi-h-crc-checkpoint-blockade-first" \
+        in explanation.outcome
+    stages = [s.stage for s in explanation.steps]
+    assert stages[-1] == "preference" and "option" in stages
+    assert explanation.steps[-1].rule == "soc-crc.msi-h-checkpoint-blockade-first"
+    [pref] = recommender.explain(example, "msi-h-crc-checkpoint-blockade-first")
+    assert pref.kind == "preference" and pref.outcome.endswith("rank first")

@@ -39,7 +39,8 @@ def test_sources_are_the_three_reviews_and_the_standard_layer(kb) -> None:
     reviews = {k for k, s in kb.sources.items() if s.kind == "review"}
     assert reviews == {"gi-resistance-2025", "ici-resistance-2025", "ferroptosis-2025"}
     others = [s for s in kb.sources.values() if s.kind != "review"]
-    assert len(others) == 57 and {s.kind for s in others} == {"trial", "approval"}
+    assert len(others) == 60
+    assert {s.kind for s in others} == {"trial", "approval", "meta-analysis"}
     assert all(s.verified for s in others)
     assert kb.standard_as_of is not None
     assert len(kb.sources["ici-resistance-2025"].references) == 62

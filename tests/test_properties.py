@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 import html5lib
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from regimen import Recommender, load_knowledge
@@ -159,6 +159,11 @@ def blocked(agent: str, avoided: set[str]) -> bool:
 
 
 @given(profiles())
+@example({"tumour": {"type": "COAD"}, "alterations": [], "therapies": [],
+          "biomarkers": {"msi": "MSI-H", "expression": {}, "tme": [], "microbiome": {}},
+          "ctdna": [{"date": "2023-01-01",
+                     "variants": [{"gene": "BRAF", "vaf": 0.25, "change": "V600E"}]}],
+          "drug_sensitivity": [], "clinical": {"conditions": []}})
 def test_evaluation_invariants(profile: dict[str, Any]) -> None:
     result = REC.evaluate(profile)
 
@@ -175,12 +180,15 @@ def test_evaluation_invariants(profile: dict[str, Any]) -> None:
                 if source.has_reference_list:
                     assert ref in source.references
 
-    # nothing is both recommended and avoided
-    avoided = set()
-    for item in result.avoid:
-        avoided |= KB.expand(item.agents)
+    # nothing is both recommended and avoided, unless the option holds an agent or class of
+    # that avoid's except_with (an approved combination: encorafenib lifts the anti-EGFR avoid)
     for rec in result.recommendations:
-        assert not any(blocked(a, avoided) for a in rec.agents), rec.id
+        held = set(rec.agents) | {c for a in rec.agents for c in KB.classes_of(a)}
+        for item in result.avoid:
+            if held & KB.expand(item.except_with):
+                continue
+            avoided = KB.expand(item.agents)
+            assert not any(blocked(a, avoided) for a in rec.agents), (rec.id, item.id)
 
     # nothing the tumour progressed on is recommended, unless deliberately re-used
     progressed = {a for t in result.patient.therapies if t.response == "PD" for a in t.agents}
@@ -190,8 +198,10 @@ def test_evaluation_invariants(profile: dict[str, Any]) -> None:
             assert agent in rule.then.option.rechallenge, (rec.id, agent)
             assert any(f"re-uses {agent}" in c for c in rec.cautions)
 
-    # rank follows tier, then score; score is the sum of its shown parts and never below zero
-    keys = [(TIERS.index(r.tier), -r.score) for r in result.recommendations]
+    # rank follows tier, then preference (standard only), then score; score is the sum of
+    # its shown parts and never below zero
+    keys = [(TIERS.index(r.tier), 0 if r.preferred else 1, -r.score)
+            for r in result.recommendations]
     assert keys == sorted(keys)
     assert [r.rank for r in result.recommendations] == list(range(1, len(keys) + 1))
     for rec in result.recommendations:

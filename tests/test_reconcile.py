@@ -24,7 +24,7 @@ def standard_agents(option_id: str) -> list[str]:
     """The agents of a standard-of-care option, read from knowledge/standard/colorectal.yaml."""
     doc = yaml.safe_load((ROOT / "knowledge" / "standard" / "colorectal.yaml").read_text())
     for rule in doc["rules"]:
-        if rule["then"]["option"]["id"] == option_id:
+        if rule["stage"] == "option" and rule["then"]["option"]["id"] == option_id:
             return list(rule["then"]["option"]["agents"])
     raise AssertionError(f"no standard option {option_id}")
 
@@ -65,6 +65,22 @@ def test_braf_v600e_crc_encorafenib_cetuximab_is_not_blocked(
     assert AVOID in {a.id for a in result.avoid}
     assert avoided_in(kb, result.avoid, standard_agents("encorafenib-cetuximab-braf-crc")) == []
     assert avoided_in(kb, result.avoid, ["cetuximab", "irinotecan"]) == ["cetuximab"]
+
+
+def test_lifted_avoid_lifts_the_blunting_caution_too(recommender: Recommender,
+                                                     write_yaml: Callable[..., Path]) -> None:
+    # egfr-bypass (the same KRAS/BRAF trigger as the avoid) blunts anti-EGFR antibodies; the
+    # approved combinations that the avoid's except_with lifts are built against it, so they
+    # do not carry "egfr-bypass blunts panitumumab/cetuximab".
+    g12c = recommender.evaluate(EXAMPLES / "crc-kras-g12c.yaml")
+    assert "egfr-bypass" in {m.id for m in g12c.mechanisms}
+    first = g12c.recommendations[0]
+    assert first.agents == ["sotorasib", "panitumumab"]
+    assert not any("egfr-bypass" in c for c in first.cautions)
+    assert first.score_breakdown["cautions"] == 0
+    braf = evaluate(recommender, write_yaml, alterations=[{"gene": "BRAF", "change": "V600E"}])
+    combos = [r for r in braf.recommendations if {"encorafenib", "cetuximab"} <= set(r.agents)]
+    assert combos and not any("egfr-bypass" in c for r in combos for c in r.cautions)
 
 
 def test_pancreatic_kras_g12d_gets_a_caution_not_an_avoid(

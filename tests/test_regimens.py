@@ -95,3 +95,18 @@ def test_malformed_regimen_file_names_the_field(tmp_path: Path) -> None:
     path.write_text("regimens:\n  - {id: x, name: X, agents: [a, b]}\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"regimens\.0\.source"):
         load_regimens(path)
+
+
+def test_organoid_result_for_a_regimen_is_kept_whole_and_listed(recommender) -> None:
+    result = recommender.evaluate({"tumour": {"type": "COADREAD"}, "drug_sensitivity": [
+        {"agent": "FOLFOX", "result": "resistant"}, {"agent": "Lonsurf", "result": "sensitive"}]})
+    listed = {n.item: n.reason for n in result.not_considered}
+    item = "organoid FOLFOX (oxaliplatin + fluorouracil + leucovorin): resistant"
+    assert listed[item].startswith("a result for the combination")
+    # the combination result is not read as a result for each of its agents
+    assert not any(r.score_breakdown["organoid"] for r in result.recommendations
+                   if {"oxaliplatin", "fluorouracil"} & set(r.agents))
+    profile = recommender.load({"tumour": {"type": "COADREAD"}, "drug_sensitivity": [
+        {"agent": "FOLFOX", "result": "resistant"}, {"agent": "Lonsurf", "result": "sensitive"}]})
+    assert [s.regimen for s in profile.drug_sensitivity] == [True, False]
+    assert profile.drug_sensitivity[1].agent == "trifluridine-tipiracil"

@@ -32,7 +32,8 @@ def _cases() -> list[Any]:
 
 def test_every_standard_rule_has_both_profiles(kb) -> None:
     standard = {r.id for r in kb.rules if kb.rule_files[r.id].startswith("standard/")}
-    assert len(standard) == 49
+    assert len([r for r in standard if kb.rules_by_id[r].stage == "option"]) == 49
+    assert len([r for r in standard if kb.rules_by_id[r].stage == "preference"]) == 1
     for rule_id in standard:
         assert (DATA / f"{rule_id}.surfaces.yaml").is_file(), rule_id
         assert (DATA / f"{rule_id}.absent.yaml").is_file(), rule_id
@@ -41,9 +42,12 @@ def test_every_standard_rule_has_both_profiles(kb) -> None:
 @pytest.mark.parametrize(("path", "rule_id", "kind"), _cases())
 def test_standard_rule_profiles(recommender, kb, path: Path, rule_id: str, kind: str) -> None:
     rule = kb.rules_by_id[rule_id]
+    result = recommender.evaluate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    if rule.stage == "preference":
+        _check_preference(rule, result, kind == "surfaces")
+        return
     spec = rule.then.option
     assert spec is not None and spec.tier is not None
-    result = recommender.evaluate(yaml.safe_load(path.read_text(encoding="utf-8")))
     found = {r.id: r for r in result.recommendations}
     if kind == "surfaces":
         assert rule.option_id in found, [d.reason for d in result.dropped
@@ -54,6 +58,21 @@ def test_standard_rule_profiles(recommender, kb, path: Path, rule_id: str, kind:
         assert not rec.extrapolated
     else:
         assert rule.option_id not in found
+
+
+def _check_preference(rule: Any, result: Any, surfaces: bool) -> None:
+    standard = [r for r in result.recommendations if r.tier == "standard"]
+    applied = [p.id for p in result.preferences]
+    if not surfaces:
+        assert rule.preference_id not in applied
+        assert not any(r.preferred for r in result.recommendations)
+        return
+    assert applied == [rule.preference_id]
+    preferred = [r for r in standard if r.preferred]
+    # the preferred standard options come first, in score order among themselves
+    assert preferred and standard[:len(preferred)] == preferred
+    assert all(r.preferred == [rule.preference_id] for r in preferred)
+    assert [r.score for r in preferred] == sorted((r.score for r in preferred), reverse=True)
 
 
 def _spec(**extra: Any) -> OptionSpec:
@@ -88,17 +107,68 @@ def test_escat_only_where_it_maps_cleanly(kb) -> None:
     assert escat_of(review, "trial", "exact") is None
 
 
-def test_msi_high_example_ranks_standard_options_first(recommender) -> None:
-    # BRAF V600E + MSI-H with autoimmune disease: encorafenib + cetuximab (the anti-EGFR avoid
-    # is lifted by encorafenib) and PD-1 blockade are both standard, ESCAT I; the checkpoint
-    # inhibitors carry the autoimmune-disease caution, so the BRAF combination ranks first.
+def test_msi_high_example_ranks_pd1_blockade_first(recommender) -> None:
+    # BRAF V600E + MSI-H after FOLFOX + bevacizumab, with autoimmune disease: encorafenib +
+    # cetuximab (the anti-EGFR avoid is lifted by encorafenib) and PD-1 blockade are both
+    # standard, ESCAT I. The BRAF combination scores higher (the checkpoint options carry
+    # three cautions), but the cited preference ranks checkpoint blockade first; the cautions
+    # stay on the option.
     result = recommender.evaluate(Path("examples/crc-msi-high.yaml"))
-    first, second = result.recommendations[:2]
-    assert first.tier == second.tier == "standard"
-    assert first.escat == second.escat == "I"
-    assert set(first.agents) == {"encorafenib", "cetuximab"}
-    assert {"nivolumab", "pembrolizumab", "dostarlimab"} & set(second.agents)
-    assert any(c.startswith("ici-autoimmune-disease:") for c in second.cautions)
+    first = result.recommendations[0]
+    braf = next(r for r in result.recommendations
+                if set(r.agents) == {"encorafenib", "cetuximab"})
+    assert first.tier == braf.tier == "standard" and first.escat == braf.escat == "I"
+    assert {"nivolumab", "pembrolizumab"} & set(first.agents)
+    assert first.preferred and not braf.preferred
+    assert braf.score > first.score  # the order is the preference's, not the score's
+    assert any(c.startswith("ici-autoimmune-disease:") for c in first.cautions)
+    ranks = [r.rank for r in result.recommendations if r.preferred]
+    assert ranks == list(range(1, len(ranks) + 1)) and braf.rank == len(ranks) + 1
+    assert result.summary.standard[0].id == first.id
+
+
+def test_msi_high_preference_is_colorectal_only(recommender) -> None:
+    # The preference's evidence is colorectal: an MSI-H gastric cancer gets none, and the
+    # MSS BRAF V600E colorectal cancer ranks the BRAF combination first.
+    gastric = recommender.evaluate({"tumour": {"type": "STAD"}, "biomarkers": {"msi": "MSI-H"},
+                                    "therapies": [{"agents": ["FOLFOX"], "start": "2025-01-01",
+                                                   "end": "2025-05-01", "response": "PD"}]})
+    assert gastric.preferences == []
+    mss = recommender.evaluate({"tumour": {"type": "COADREAD"}, "biomarkers": {"msi": "MSS"},
+                                "alterations": [{"gene": "BRAF", "change": "V600E"}],
+                                "therapies": [{"agents": ["FOLFOX"], "start": "2025-01-01",
+                                               "end": "2025-05-01", "response": "PD"}]})
+    assert mss.preferences == []
+    assert set(mss.recommendations[0].agents) == {"encorafenib", "cetuximab"}
+
+
+def test_preference_orders_standard_options_only(recommender) -> None:
+    result = recommender.evaluate(Path("examples/crc-msi-high.yaml"))
+    review_ici = [r for r in result.recommendations if r.tier != "standard"
+                  and {"anti-pd-1-pd-l1", "pembrolizumab", "nivolumab"} & set(r.agents)]
+    assert review_ici and not any(r.preferred for r in review_ici)
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "html"])
+def test_preference_is_shown_with_its_sources(recommender, fmt: str) -> None:
+    result = recommender.evaluate(Path("examples/crc-msi-high.yaml"))
+    text = render(result, fmt)
+    heading = {"txt": "ORDER OF STANDARD OPTIONS", "md": "## Order of standard options",
+               "html": '<section id="preferences">'}[fmt]
+    tail = text[text.index(heading):]
+    assert "braf-msi-ici-meta-analysis-2021" in tail or "Future Oncol 2021" in tail
+    assert "rank first among the standard options" in tail
+    pattern = {"txt": "ranked first among standard options (msi-h-crc-checkpoint-blockade-first;",
+               "md": "Ranked first among standard options (msi-h-crc-checkpoint-blockade-first;",
+               "html": '(<a href="#preferences">msi-h-crc-checkpoint-blockade-first</a>)'}[fmt]
+    assert text.count(pattern) == len([r for r in result.recommendations if r.preferred])
+
+
+def test_preference_rule_needs_its_own_then(mini_kb) -> None:
+    bad = {"id": "t.pref", "stage": "preference", "when": [{"tumour": ["GI"]}],
+           "then": {"caution": {"text": "x", "applies_to": ["paclitaxel"]}}, "cite": CITE}
+    with pytest.raises(Exception, match="preference"):
+        Recommender(mini_kb([bad]))
 
 
 def test_agnostic_option_matches_gi_tumour_as_approved(recommender) -> None:
@@ -206,3 +276,16 @@ def test_summary_alerts_are_capped_and_counted(recommender) -> None:
     assert total > 5 and len(alerts) == 5
     assert alerts[0].startswith("ctDNA ")
     assert alerts[-1] == f"{total - 4} more: see Cautions and ctDNA below"
+
+
+def test_lint_checks_preference_rules(mini_kb) -> None:
+    from regimen.knowledge.loader import load_knowledge
+    from regimen.tools.lint import lint
+
+    pref = {"id": "t.pref", "stage": "preference", "when": [{"tumour": ["GI"]}],
+            "then": {"preference": {"text": "why", "agents": ["no-such-agent"]}},
+            "cite": CITE}
+    messages = [p.message for p in lint(load_knowledge(mini_kb([pref]), use_cache=False),
+                                        fire=False) if p.rule == "t.pref"]
+    assert "preference names unknown agents: no-such-agent" in messages
+    assert any(m.startswith("a preference orders standard options: it must cite") for m in messages)

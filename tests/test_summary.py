@@ -53,3 +53,21 @@ def test_summary_cli_formats(tmp_path) -> None:
     assert bad.exit_code == 2
     assert "--tumour: 'brain' (BRAIN, CNS/Brain) belongs to the CNS/Brain organ system" in \
         bad.output
+
+
+def test_summary_lists_the_preferences_with_their_conditions(kb) -> None:
+    summary = summarise_knowledge(kb, "COADREAD")
+    rules = [r for r in kb.rules if r.stage == "preference"]
+    assert [p.id for p in summary.preferences] == sorted(r.id for r in rules)
+    msi = next(p for p in summary.preferences if p.id == "soc-crc.msi-h-checkpoint-blockade-first")
+    assert msi.agents == ["anti-pd-1-pd-l1"]
+    assert "msi = MSI-H" in msi.when[0] and "not (prior therapy anti-pd-1-pd-l1)" in msi.when[0]
+    assert {c.source for c in msi.citations} == {"keynote-177", "checkmate-8hw",
+                                                 "braf-msi-ici-meta-analysis-2021"}
+    runner = CliRunner()
+    for fmt, heading in (("txt", "ORDER OF STANDARD OPTIONS"),
+                         ("md", "## Order of standard options"),
+                         ("html", '<section id="preferences">')):
+        out = runner.invoke(cli, ["knowledge", "summary", "--tumour", "COADREAD", "-f", fmt])
+        assert out.exit_code == 0, out.output
+        assert heading in out.output

@@ -135,13 +135,13 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
                 kb.active_ingredient(a) in progressed and a not in spec.rechallenge
                 for a in agents):
             continue
-        assessed = [(c, c.spec.assess(view)) for c in rule.when]
-        if any(a.state == "contradicted" for _, a in assessed):
+        assessed = [(i, c, c.spec.assess(view)) for i, c in enumerate(rule.when)]
+        if any(a.state == "contradicted" for _, _, a in assessed):
             continue
-        tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
+        tests = sorted({t for _, _, a in assessed if a.state == "unknown" for t in a.tests})
         if not tests or len(tests) > MAX_TESTS:
             continue
-        addresses = {m for c, a in assessed if c.kind == "mechanism" and a.state == "satisfied"
+        addresses = {m for _, c, a in assessed if c.kind == "mechanism" and a.state == "satisfied"
                      for m in c.spec.any_of if m in active}  # type: ignore[attr-defined]
         confidences = [confidence[m] for m in sorted(addresses)]
         if rule.then.confidence:
@@ -152,10 +152,9 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
         item = ConditionalOption(
             option=OptionOut.model_validate(rec.model_dump(exclude={"rank"})),
             missing=[MissingCondition(text=c.describe(),
-                                      condition=c.model_dump(mode="json", by_alias=True,
-                                                             exclude_none=True),
+                                      condition=kb.condition_json(rule.id, i, c),
                                       tests=list(a.tests))
-                     for c, a in assessed if a.state == "unknown"],
+                     for i, c, a in assessed if a.state == "unknown"],
             tests=tests,
             citations=citations_of(kb, [rule.id]),
         )

@@ -9,96 +9,16 @@ fire) or listed here with the reason, so nothing is silently ignored.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..knowledge import reference
 from ..knowledge.base import KnowledgeBase
-from ..knowledge.conditions import (
-    AlterationCond,
-    BiomarkerCond,
-    ClinicalCond,
-    Condition,
-    CtdnaCond,
-    ExpressionCond,
-    MicrobiomeCond,
-    NotCond,
-    SensitivityCond,
-    TherapyCond,
-    TmeCond,
-)
+from ..knowledge.conditions import BIOMARKER_NAMES
+from ..knowledge.reads import Reads
 from ..profile import Alteration, Profile
 from ..result import NotConsidered
 
 
-@dataclass
-class _Reads:
-    """What the rules of a knowledge base read, by kind."""
-
-    alterations: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = field(
-        default_factory=dict)               # gene -> [(types, changes)]; () = any
-    expression: set[str] = field(default_factory=set)
-    ctdna_genes: set[str] = field(default_factory=set)
-    ctdna_any: bool = False
-    biomarkers: set[str] = field(default_factory=set)
-    tme: set[str] = field(default_factory=set)
-    microbiome: set[str] = field(default_factory=set)
-    conditions: set[str] = field(default_factory=set)
-    sensitivity: set[str] = field(default_factory=set)
-    sensitivity_any: bool = False
-    options: set[str] = field(default_factory=set)
-    agents: set[str] = field(default_factory=set)
-
-
-def _walk(conditions: list[Condition], negated: bool = False) -> Iterator[
-        tuple[Condition, bool]]:
-    """Every condition with whether it sits under a ``not``."""
-    for cond in conditions:
-        yield cond, negated
-        yield from _walk(cond.spec.children(), negated or isinstance(cond.spec, NotCond))
-
-
-@lru_cache(maxsize=8)
-def _reads(kb: KnowledgeBase) -> _Reads:
-    reads = _Reads(agents=kb.used_agents())
-    for rule in kb.rules:
-        if rule.then.option is not None:
-            reads.options |= kb.expand(rule.then.option.agents)
-        for cond, negated in _walk(rule.when):
-            spec = cond.spec
-            if isinstance(spec, AlterationCond):
-                types = tuple(t for t in spec.type or () if t != "any")
-                for gene in spec.gene:
-                    reads.alterations.setdefault(gene, []).append(
-                        (types, tuple(spec.change or ())))
-            elif isinstance(spec, ExpressionCond):
-                reads.expression |= set(spec.gene)
-            elif isinstance(spec, CtdnaCond):
-                if spec.gene:
-                    reads.ctdna_genes |= set(spec.gene)
-                else:
-                    reads.ctdna_any = True
-            elif isinstance(spec, BiomarkerCond):
-                reads.biomarkers.add(spec.name)
-            elif isinstance(spec, TmeCond):
-                reads.tme |= set(spec.any_of)
-            elif isinstance(spec, MicrobiomeCond):
-                reads.microbiome |= set(spec.taxon)
-            elif isinstance(spec, ClinicalCond):
-                reads.conditions |= set(spec.any_of)
-            elif isinstance(spec, SensitivityCond) and not negated:
-                # "no organoid result at all" (a negated condition) reads no result
-                named = [*(spec.agent or ()), *(spec.klass or ())]
-                if named:
-                    reads.sensitivity |= kb.expand(named)
-                else:
-                    reads.sensitivity_any = True
-            elif isinstance(spec, TherapyCond):
-                pass  # agents and classes are in kb.used_agents()
-    return reads
-
-
-def _reads_alteration(reads: _Reads, alt: Alteration) -> bool:
+def _reads_alteration(reads: Reads, alt: Alteration) -> bool:
     for types, changes in reads.alterations.get(alt.gene, ()):
         if alt.type == "wild-type" or not (types or changes):
             return True
@@ -109,7 +29,7 @@ def _reads_alteration(reads: _Reads, alt: Alteration) -> bool:
     return False
 
 
-def _what_rules_read(reads: _Reads, gene: str) -> str:
+def _what_rules_read(reads: Reads, gene: str) -> str:
     """``MDM2 expression``, ``KRAS G12C, G13D or mutation``: what the rules read of a gene."""
     parts: list[str] = []
     for types, changes in reads.alterations.get(gene, ()):
@@ -133,7 +53,7 @@ def _agent_reason(kb: KnowledgeBase, agent: str) -> str:
 
 
 def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
-    reads = _reads(kb)
+    reads = kb.reads()
     used_genes = kb.used_genes()
     for alt in profile.alterations:
         if not _reads_alteration(reads, alt):
@@ -154,8 +74,8 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             ctdna_seen.add(item)
             yield item, _what_rules_read(reads, variant.gene)
     markers = profile.biomarkers
-    for name in ("msi", "tmb", "pdl1_cps"):
-        if getattr(markers, name) is not None and name not in reads.biomarkers:
+    for name in BIOMARKER_NAMES:
+        if getattr(markers, name, None) is not None and name not in reads.biomarkers:
             yield f"biomarker {name}", f"no rule reads {name}"
     for term in markers.tme:
         if term not in reads.tme:
@@ -167,6 +87,11 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
         if condition not in reads.conditions:
             yield f"condition {condition}", "no rule reads this clinical condition"
     for result in profile.drug_sensitivity:
+        if result.regimen:
+            yield (f"organoid {result.agent}: {result.result}",
+                   "a result for the combination: organoid results are read per agent (give "
+                   "one result per agent to use them)")
+            continue
         base = kb.active_ingredient(result.agent)
         if (reads.sensitivity_any or result.agent in reads.sensitivity
                 or base in reads.sensitivity or result.agent in reads.options
@@ -174,12 +99,39 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             continue
         yield (f"organoid {result.agent}: {result.result}",
                f"no option contains {result.agent} and no rule reads its organoid result")
+    yield from _unread_context(profile)
     agents: list[str] = []
     for therapy in profile.therapies:
         agents += [a for a in therapy.agents if a not in agents]
     for agent in sorted(agents):
         if agent not in reads.agents and kb.active_ingredient(agent) not in reads.agents:
             yield f"agent {agent}", _agent_reason(kb, agent)
+
+
+def _unread_context(profile: Profile) -> Iterator[tuple[str, str]]:
+    """Descriptive fields no rule reads: shown where the report has a place for them, never
+    reasoned on, so listed here too."""
+    tumour = profile.tumour
+    if tumour.stage:
+        yield (f"tumour stage {tumour.stage}",
+               "shown in the report; no rule reads the stage (each standard option states its "
+               "own setting, mostly advanced or metastatic disease: check it applies)")
+    if tumour.histology:
+        yield (f"tumour histology {tumour.histology}",
+               "shown in the report; rules match the tumour type (OncoTree code), not histology")
+    for therapy in profile.therapies:
+        what = " + ".join(therapy.agents)
+        if therapy.setting:
+            yield (f"therapy setting {therapy.setting} ({what})",
+                   "shown in the report; rules read the agents, dates and response of a line, "
+                   "not its setting")
+        if therapy.best_response:
+            yield (f"best response {therapy.best_response} ({what})",
+                   "no rule reads the best response; progression is read from 'response'")
+    if profile.clinical.ecog is not None:
+        yield (f"ECOG {profile.clinical.ecog}",
+               "no rule reads performance status; fitness for each option is for the tumour "
+               "board to judge")
 
 
 def not_considered(profile: Profile, kb: KnowledgeBase) -> list[NotConsidered]:

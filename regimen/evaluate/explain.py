@@ -23,7 +23,7 @@ class Step(Model):
 
 class Explanation(Model):
     id: str
-    kind: str  # recommendation, dropped, avoid, caution, test, mechanism
+    kind: str  # recommendation, dropped, avoid, caution, test, mechanism, preference
     title: str
     outcome: str
     steps: list[Step]
@@ -79,10 +79,15 @@ def explain(result: Result, item_id: str | None,
     out: list[Explanation] = []
     for rec in result.recommendations:
         if chosen(rec.id):
-            out.append(Explanation(
-                id=rec.id, kind="recommendation", title=rec.label,
-                outcome=f"ranked {rec.rank} with score {rec.score:g}",
-                steps=chain(f"option:{rec.id}")))
+            outcome = f"ranked {rec.rank} with score {rec.score:g}"
+            steps = chain(f"option:{rec.id}")
+            if rec.preferred:
+                outcome += (f", first among the standard options by {', '.join(rec.preferred)}"
+                            " (the order is the preference's, not the score's)")
+                steps += [s for pid in rec.preferred
+                          for s in _rule_steps(result, f"preference:{pid}", citations)]
+            out.append(Explanation(id=rec.id, kind="recommendation", title=rec.label,
+                                   outcome=outcome, steps=steps))
     for dropped in result.dropped:
         if chosen(dropped.id, everything=False):
             out.append(Explanation(id=dropped.id, kind="dropped", title=dropped.label,
@@ -98,6 +103,13 @@ def explain(result: Result, item_id: str | None,
             out.append(Explanation(id=caution.id, kind="caution", title=caution.text,
                                    outcome="caution shown", steps=chain(f"caution:{caution.id}")))
     if item_id is not None:
+        for pref in result.preferences:
+            if chosen(pref.id):
+                out.append(Explanation(id=pref.id, kind="preference", title=pref.text,
+                                       outcome="standard options holding "
+                                               f"{', '.join(pref.agent_names)} rank first",
+                                       steps=_rule_steps(result, f"preference:{pref.id}",
+                                                         citations)))
         for test in result.suggested_tests:
             if chosen(test.id):
                 out.append(Explanation(id=test.id, kind="test", title=test.test, outcome=test.why,
@@ -113,6 +125,7 @@ def explain(result: Result, item_id: str | None,
             known = sorted({r.id for r in result.recommendations} | {d.id for d in result.dropped}
                            | {a.id for a in result.avoid} | {c.id for c in result.cautions}
                            | {t.id for t in result.suggested_tests}
+                           | {p.id for p in result.preferences}
                            | {m.id for m in result.mechanisms})
             raise InputError(f"nothing called {item_id!r} in this evaluation", field="ID",
                              hint=_closest_hint(item_id, known))

@@ -6,8 +6,8 @@ compiled patterns never meet a missing key. Fact kinds: ``Tumour`` (with its
 OncoTree lineage, code first), ``Alteration`` (tissue or ctDNA origin),
 ``Biomarker``, ``Expression``, ``Tme``, ``Microbe``, ``Therapy`` (one per agent
 of a line), ``Ctdna`` (a trend event), ``Sensitivity`` (organoid result),
-``Clinical``; rules derive ``Mechanism``, ``Option``, ``Avoid``, ``Caution`` and
-``Test``.
+``Clinical``; rules derive ``Mechanism``, ``Option``, ``Avoid``, ``Caution``,
+``Test`` and ``Preference``.
 """
 
 from __future__ import annotations
@@ -97,6 +97,6 @@ def describe(record: FactRecord) -> str:
     kind = BY_FACT.get(record.kind)
     if kind is not None:
         return kind.describe_fact(d)
-    if record.kind == "Caution":
-        return f"caution {d['id']}"
+    if record.kind in ("Caution", "Preference"):
+        return f"{record.kind.lower()} {d['id']}"
     return f"{record.kind.lower()} " + ", ".join(f"{k}={v}" for k, v in sorted(d.items()))

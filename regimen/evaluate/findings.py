@@ -11,7 +11,15 @@ from ..engine.base import Firing
 from ..knowledge.base import KnowledgeBase
 from ..knowledge.language import Citation
 from ..models import CONFIDENCE_LEVELS, STAGES
-from ..result import AvoidOut, CautionOut, CitationOut, MechanismOut, TestOut, TraceEntry
+from ..result import (
+    AvoidOut,
+    CautionOut,
+    CitationOut,
+    MechanismOut,
+    PreferenceOut,
+    TestOut,
+    TraceEntry,
+)
 from .facts import describe
 
 
@@ -51,6 +59,7 @@ class Findings:
     cautions: list[CautionOut]
     tests: list[TestOut]
     trace: list[TraceEntry]
+    preferences: list[PreferenceOut] = field(default_factory=list)
 
     @property
     def mechanism_confidence(self) -> dict[str, str]:
@@ -132,6 +141,18 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         tests.append(TestOut(id=rule_id, test=test_spec.test, why=test_spec.why,
                              citations=citations_of(kb, [rule_id])))
 
+    pref_rules, pref_evidence = _group_by_derived_id(by_stage["preference"])
+    preferences = []
+    for pid in sorted(pref_rules):
+        rules = sorted(pref_rules[pid])
+        pref_specs = [s for s in (kb.rules_by_id[r].then.preference for r in rules)
+                      if s is not None]
+        wanted = sorted({a for s in pref_specs for a in s.agents})
+        preferences.append(PreferenceOut(
+            id=pid, text=pref_specs[0].text, agents=wanted,
+            agent_names=[kb.agents[a].name if a in kb.agents else a for a in wanted],
+            evidence=sorted(pref_evidence[pid]), citations=citations_of(kb, rules)))
+
     trace = sorted(
         (TraceEntry(rule=f.rule, stage=f.stage, matched=matched_text(f),
                     derived=_derived_label(f)) for f in firings),
@@ -139,7 +160,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
     )
     return Findings(mechanisms=mechanisms, candidates=sorted(candidates.values(),
                     key=lambda c: c.id), avoid=sorted(avoid, key=lambda a: a.id),
-                    cautions=cautions, tests=tests, trace=trace)
+                    cautions=cautions, tests=tests, trace=trace, preferences=preferences)
 
 
 def _group_by_derived_id(firings: list[Firing]) -> tuple[dict[str, list[str]],
@@ -169,6 +190,6 @@ def _derived_label(firing: Firing) -> str:
         return f"mechanism:{d['id']}"
     if firing.stage == "option":
         return f"option:{d['id']}"
-    if firing.stage == "caution":
-        return f"caution:{d['id']}"
+    if firing.stage in ("caution", "preference"):
+        return f"{firing.stage}:{d['id']}"
     return f"{firing.stage}:{firing.rule}"

@@ -20,20 +20,23 @@ organoid               per agent with an organoid result: sensitive +8,
                        intermediate 0, resistant -12
 cautions               -4 per caution that applies to the option's agents, and
                        per active mechanism the option does not address that
-                       blunts one of its reversal agents (not its backbone)
+                       blunts one of its reversal agents (not its backbone,
+                       nor an agent whose avoid the option's partner lifts)
 =====================  =========================================================
 
-Options are ordered by tier first (standard, then trial, then investigational;
-see :func:`tier_of`), then by score; ties break on (evidence level, tumour
-match, id). So no investigational option is ever placed above an applicable
-standard one, whatever their scores. An option containing an agent that the
-same evaluation says to avoid is dropped (unless it also contains one of that
-avoid's ``except_with`` agents or classes: an approved combination lifts it),
-and so is one that re-uses an agent the tumour progressed on, unless the rule
-declares that re-use (``rechallenge``) together with a reversal agent; a
-standard option dropped that way says "standard option already given". An
-option whose score is below zero is not ranked: it is dropped with its score
-parts as the reason.
+Options are ordered by tier first (standard, then trial, then investigational; see
+:func:`tier_of`), then, among standard options, those a preference rule ranks first
+(``preferred``: a cited reason to weigh them before the other standard options this
+patient qualifies for), then by score; ties break on (evidence level, tumour match, id).
+So no investigational option is ever placed above an applicable standard one, whatever
+their scores, and a cited preference between standard options is not overturned by score
+parts such as cautions, which stay listed on the option for the tumour board to weigh.
+An option containing an agent that the same evaluation says to avoid is dropped (unless
+it also contains one of that avoid's ``except_with`` agents or classes: an approved
+combination lifts it), and so is one that re-uses an agent the tumour progressed on,
+unless the rule declares that re-use (``rechallenge``) together with a reversal agent; a
+standard option dropped that way says "standard option already given". An option whose
+score is below zero is not ranked: it is dropped with its score parts as the reason.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from ..knowledge.conditions import Condition
 from ..knowledge.language import OptionSpec, Rule
 from ..models import CONFIDENCE_LEVELS, EVIDENCE_LEVELS
 from ..profile import Profile
-from ..result import AvoidOut, CautionOut, Dropped, Recommendation
+from ..result import AvoidOut, CautionOut, Dropped, PreferenceOut, Recommendation
 from .findings import Candidate, Findings, citations_of
 
 EVIDENCE_POINTS = dict(zip(EVIDENCE_LEVELS, (50, 45, 38, 34, 30, 26, 14, 10, 6), strict=True))
@@ -207,6 +210,16 @@ def caution_applies(kb: KnowledgeBase, caution: CautionOut, agents: list[str]) -
     return all(present & kb.expand(group) for group in caution.applies_when_all)
 
 
+def preferred_by(kb: KnowledgeBase, preferences: list[PreferenceOut], tier: str,
+                 agents: list[str]) -> list[str]:
+    """The ids of the preferences that rank a standard option holding a member of their
+    ``agents`` first among the standard options; none for other tiers."""
+    if tier != "standard":
+        return []
+    present = members(kb, agents)
+    return [p.id for p in preferences if present & kb.expand(p.agents)]
+
+
 def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
         list[Recommendation], list[Dropped]]:
     progressed = {kb.active_ingredient(a) for t in profile.therapies if t.progressed
@@ -282,10 +295,12 @@ def already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str 
     return f"{head}: {', '.join(sorted(received))} already received (no progression recorded)"
 
 
-def rank_key(rec: Recommendation) -> tuple[int, float, int, int, str]:
-    """Tier first (standard, trial, investigational), then score, evidence, match, id."""
-    return (TIERS.index(rec.tier), -rec.score, EVIDENCE_LEVELS.index(rec.evidence_level),
-            MATCH_LEVELS.index(rec.tumour_match), rec.id)
+def rank_key(rec: Recommendation) -> tuple[int, int, float, int, int, str]:
+    """Tier first (standard, trial, investigational), then preferred standard options, then
+    score, evidence, match, id."""
+    return (TIERS.index(rec.tier), 0 if rec.preferred else 1, -rec.score,
+            EVIDENCE_LEVELS.index(rec.evidence_level), MATCH_LEVELS.index(rec.tumour_match),
+            rec.id)
 
 
 def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findings,
@@ -309,8 +324,13 @@ def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findin
     # mechanism blunts it is the premise of the option, not a caution against it.
     reversal_agents = set(agents) - set(spec.backbone) - set(spec.rechallenge)
     blunts = {m.id: m.blunts for m in findings.mechanisms}  # of the rules that fired
+    # An avoid that this option's partner agent lifts (``except_with``: an approved
+    # combination built against that resistance) lifts the matching blunting caution too.
+    present = members(kb, agents)
+    lifted = set().union(*(kb.expand(a.agents) for a in findings.avoid
+                           if present & kb.expand(a.except_with)))
     for mid in sorted(active - cand.addresses):
-        blunted = sorted(reversal_agents & kb.expand(blunts[mid]))
+        blunted = sorted((reversal_agents - lifted) & kb.expand(blunts[mid]))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:
@@ -354,4 +374,5 @@ def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findin
         rules=cand.rules, tier=tier, escat=escat_of(rule, tier, match),
         setting=spec.setting.model_dump() if spec.setting is not None else None,
         approvals=[a.model_dump() for a in spec.approvals],
+        preferred=preferred_by(kb, findings.preferences, tier, agents),
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from .conditions import walk_conditions
+from .conditions import Condition, walk_conditions
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .reads import Reads, collect_reads
 from .vocabulary import Vocabulary
 
 
@@ -42,6 +44,9 @@ class KnowledgeBase:
         self.rules_by_id = {rule.id: rule for rule in rules}
         self._used_genes: set[str] | None = None
         self._used_agents: set[str] | None = None
+        self._reads: Reads | None = None
+        self._condition_json: dict[tuple[str, int], tuple[Condition, dict[str, Any]]] | None = \
+            None
         self._members: dict[str, set[str]] = {}
         for agent in agents.values():
             for klass in agent.classes:
@@ -98,6 +103,35 @@ class KnowledgeBase:
             self._used_agents = self._collect_used_agents()
         return set(self._used_agents)
 
+    def reads(self) -> Reads:
+        """What the rules read, by kind (computed once; the knowledge base does not change)."""
+        if self._reads is None:
+            self._reads = collect_reads(self)
+        return self._reads
+
+    def condition_json(self, rule_id: str, index: int, cond: Condition) -> dict[str, Any]:
+        """``cond``, condition ``index`` of rule ``rule_id``, as JSON data (by alias, without
+        unset kinds), from a table computed once, so that an evaluation serialises no rule."""
+        found = self._condition_table().get((rule_id, index))
+        if found is None or found[0] is not cond:  # not the rule loaded: no table entry
+            return _condition_json(cond)
+        return _copy(found[1])
+
+    def _condition_table(self) -> dict[tuple[str, int], tuple[Condition, dict[str, Any]]]:
+        if self._condition_json is None:
+            self._condition_json = {
+                (rule.id, i): (c, _condition_json(c))
+                for rule in self.rules for i, c in enumerate(rule.when)}
+        return self._condition_json
+
+    def derive(self) -> None:
+        """Compute now what is derived from the rules and computed once (the loader does,
+        so that the knowledge-base cache keeps it)."""
+        self.used_genes()
+        self.used_agents()
+        self.reads()
+        self._condition_table()
+
     def _collect_used_genes(self) -> set[str]:
         genes: set[str] = set()
         for rule in self.rules:
@@ -121,3 +155,16 @@ class KnowledgeBase:
         for mechanism in self.mechanisms.values():
             agents |= self.expand(mechanism.blunts)
         return agents
+
+
+def _condition_json(cond: Condition) -> dict[str, Any]:
+    return cond.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists and scalars), so no caller shares the table's."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

@@ -305,6 +305,14 @@ class AlterationCond(Model, ConditionKind):
             return SATISFIED
         tested = {f["gene"] for f in facts if self.origin in ("any", f["origin"])}
         untested = [g for g in self.gene if g not in tested]
+        # "KRAS mutation" without the change: a rule for KRAS G12C is neither met nor
+        # contradicted until the variant is known (a gene-level finding is not variant-level)
+        vague = sorted({f["gene"] for f in facts if self.change and f["gene"] in self.gene
+                        and f["change"] is None and f["type"] in ("mutation", None)
+                        and self.origin in ("any", f["origin"])})
+        if vague:
+            return _needs(f"{'/'.join(vague)} variant: the exact change (the rule needs "
+                          f"{_alts(self.change)})")
         if not untested:
             return CONTRADICTED
         return _needs(ALTERATION_TEST.get(self._test_kind(), "{genes} testing").format(
@@ -988,9 +996,8 @@ class Condition(Model):
 
     @property
     def spec(self) -> ConditionKind:
-        """The one kind this condition holds."""
-        for name in type(self).model_fields:
-            value = getattr(self, name)
+        """The one kind this condition holds (validation leaves exactly one field set)."""
+        for value in self.__dict__.values():  # the fields' values; read on every match
             if value is not None:
                 assert isinstance(value, ConditionKind)
                 return value

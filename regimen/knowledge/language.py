@@ -34,9 +34,9 @@ class Table(Model):
     rows: list[TableRow]
 
 
-SOURCE_KINDS = ("review", "trial", "approval", "guideline")
+SOURCE_KINDS = ("review", "trial", "approval", "guideline", "meta-analysis")
 """A review (the mechanism layer, cited by section and reference number) or a pivotal trial,
-regulatory approval or guideline (the standard-of-care layer, cited by name)."""
+regulatory approval, guideline or meta-analysis (the standard-of-care layer, cited by name)."""
 
 APPROVAL_REGIONS = ("US", "EU", "UK", "JP", "CN", "CA", "AU", "CH", "KR")
 """Regions an approval may name (ISO 3166 codes; EU for the European Union)."""
@@ -180,6 +180,19 @@ class CautionSpec(Model):
     applies_when_all: list[StrList] = []
 
 
+class PreferenceSpec(Model):
+    """Among the standard options, those containing a member of ``agents`` rank first.
+
+    A preference orders standard options the same patient qualifies for (which to weigh
+    first); it never lifts an option into the standard tier, never changes a score and never
+    hides a caution. ``text`` says why, in words the report prints.
+    """
+
+    id: str | None = None
+    text: str
+    agents: StrList = Field(min_length=1)
+
+
 class TestSpec(Model):
     test: str
     why: str
@@ -195,6 +208,7 @@ class Then(Model):
     avoid: AvoidSpec | None = None
     caution: CautionSpec | None = None
     test: TestSpec | None = None
+    preference: PreferenceSpec | None = None
     note: str | None = None
 
 
@@ -215,12 +229,11 @@ class Rule(Model):
 
     @model_validator(mode="after")
     def _then_matches_stage(self) -> Rule:
-        given = [k for k in ("mechanism", "option", "avoid", "caution", "test")
-                 if getattr(self.then, k) is not None]
+        given = [k for k in STAGES if getattr(self.then, k) is not None]
         if given != [self.stage]:
             raise ValueError(
                 f"a {self.stage!r} rule's 'then' must give '{self.stage}' and nothing else "
-                f"of mechanism/option/avoid/caution/test; got {given or 'none'}"
+                f"of {'/'.join(STAGES)}; got {given or 'none'}"
             )
         if self.stage == "mechanism" and self.then.confidence is None:
             raise ValueError("a mechanism rule needs 'then.confidence' (high, moderate or low)")
@@ -237,6 +250,11 @@ class Rule(Model):
     def caution_id(self) -> str:
         assert self.then.caution is not None
         return self.then.caution.id or self.id
+
+    @property
+    def preference_id(self) -> str:
+        assert self.then.preference is not None
+        return self.then.preference.id or self.id
 
 
 class Exclusion(Model):

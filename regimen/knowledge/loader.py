@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import weakref
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,14 +27,10 @@ from ..errors import InputError, KnowledgeError
 from ..io import cache
 from ..io.documents import Document, read_bounded, read_document, validation_error
 from ..io.resources import knowledge_dir
-from ..models import Model
 from .base import KnowledgeBase
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
 from .regimens import load_regimens
 from .vocabulary import TumourType, Vocabulary
-
-StrList = list[str]
-
 
 _M = TypeVar("_M", Agent, Mechanism)
 
@@ -124,12 +121,35 @@ def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> Knowl
     cached = cache.load(entry, key)
     if isinstance(cached, KnowledgeBase):
         cached.root = root
+        _LOADED[cached] = (key, tuple(cached.rules))
         return cached
     kb = _load(root, digest.hexdigest()[:12])
-    kb.used_genes()
-    kb.used_agents()
+    kb.derive()
     cache.store(entry, key, kb)
+    if entry is not None:
+        _LOADED[kb] = (key, tuple(kb.rules))
     return kb
+
+
+_LOADED: weakref.WeakKeyDictionary[KnowledgeBase, tuple[str, tuple[Rule, ...]]] = \
+    weakref.WeakKeyDictionary()
+"""Knowledge bases :func:`load_knowledge` returned with the cache on -> their cache key and
+the rules they held then."""
+
+
+def cache_key(kb: KnowledgeBase) -> str | None:
+    """The cache key of a knowledge base as :func:`load_knowledge` returned it, for what is
+    derived from it (the rule network); None when the cache was off, for a knowledge base
+    built another way, and once its list of rules is no longer the one loaded (the rules
+    themselves are frozen)."""
+    found = _LOADED.get(kb)
+    if found is None:
+        return None
+    key, rules = found
+    if len(rules) != len(kb.rules) or any(a is not b for a, b in zip(rules, kb.rules,
+                                                                       strict=True)):
+        return None
+    return key
 
 
 def _load(root: Path, digest: str) -> KnowledgeBase:
@@ -242,49 +262,17 @@ def _as_of(doc: Document) -> dt.date:
                              hint="give the date the standard layer was last checked") from None
 
 
-class _TumourEntry(Model):
-    code: str
-    name: str
-    parent: str | None = None
-    organ: str
-    gi: bool
-    synonyms: StrList = []
-
-
-class _VocabularyFile(Model):
-    tumours: list[_TumourEntry]
-    genes: dict[str, StrList]
-    other_genes: StrList = []
-    levels: StrList
-    microbiome_levels: StrList
-    tme: dict[str, str]
-    microbiome: dict[str, StrList]
-    conditions: dict[str, str]
-    alteration_types: StrList
-    responses: StrList
-    sensitivity_results: StrList
-    msi_values: StrList
-
-
-class _VocabularyExtension(Model):
-    """A file under vocabulary/: adds genes and terms to the main vocabulary."""
-
-    genes: dict[str, StrList] = {}
-    other_genes: StrList = []
-    tme: dict[str, str] = {}
-    microbiome: dict[str, StrList] = {}
-    conditions: dict[str, str] = {}
-
-
 def _load_vocabulary(docs: list[Document], agents: dict[str, Agent]) -> Vocabulary:
+    from .vocabulary_files import VocabularyExtension, VocabularyFile
+
     doc = docs[0]
     try:
-        raw = _VocabularyFile.model_validate(doc.data)
+        raw = VocabularyFile.model_validate(doc.data)
     except ValidationError as exc:
         raise validation_error(exc, doc, KnowledgeError) from None
     for ext_doc in docs[1:]:
         try:
-            ext = _VocabularyExtension.model_validate(ext_doc.data)
+            ext = VocabularyExtension.model_validate(ext_doc.data)
         except ValidationError as exc:
             raise validation_error(exc, ext_doc, KnowledgeError) from None
         for kind in ("genes", "tme", "microbiome", "conditions"):

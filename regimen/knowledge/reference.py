@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -342,25 +342,54 @@ def resolve_gene(raw: str) -> GeneResolution:
 # ---------------------------------------------------------------- OncoTree
 
 
-@dataclass(frozen=True)
+class _Nodes(Mapping[str, OncoTreeNode]):
+    """OncoTree nodes by upper-case code, each validated the first time it is asked for (an
+    evaluation asks for a dozen of the release's nine hundred)."""
+
+    def __init__(self, rows: dict[str, list[str]]) -> None:
+        self._rows = rows
+        self._made: dict[str, OncoTreeNode] = {}
+
+    def __getitem__(self, code: str) -> OncoTreeNode:
+        node = self._made.get(code)
+        if node is None:
+            raw, name, main, organ, parent, level = self._rows[code]
+            node = self._made[code] = OncoTreeNode(
+                code=raw, name=name, main_type=main, tissue=organ, parent=parent or None,
+                level=int(level))
+        return node
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class _OncoTree:
-    nodes: dict[str, OncoTreeNode]           # code (upper case) -> node
-    names: dict[str, Members]                # normalised name -> code(s)
-    suggester: _Suggester
+    """The OncoTree release: nodes by code; the name index is built on the first name look-up."""
+
+    def __init__(self, rows: list[list[str]]) -> None:
+        self.rows = rows
+        self.nodes = _Nodes({row[0].upper(): row for row in rows})
+        self.suggester = _Suggester(self._labels)
+
+    @cached_property
+    def names(self) -> dict[str, Members]:
+        """Normalised name -> code(s)."""
+        return _grouped((normalise(row[1]), row[0]) for row in self.rows)
+
+    def _labels(self) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        for code, name, *_ in self.rows:
+            labels[normalise(code)] = code
+            labels.setdefault(normalise(name), name)
+        return labels
 
 
 @cache
 def _oncotree() -> _OncoTree:
-    nodes: dict[str, OncoTreeNode] = {}
-    name_pairs: list[tuple[str, str]] = []
-    labels: dict[str, str] = {}
-    for code, name, main, organ, parent, level in _rows("oncotree.tsv"):
-        nodes[code.upper()] = OncoTreeNode(code=code, name=name, main_type=main, tissue=organ,
-                                           parent=parent or None, level=int(level))
-        name_pairs.append((normalise(name), code))
-        labels[normalise(code)] = code
-        labels.setdefault(normalise(name), name)
-    return _OncoTree(nodes, _grouped(name_pairs), _Suggester(lambda: labels))
+    return _OncoTree(list(_rows("oncotree.tsv")))
 
 
 def oncotree_node(code_or_name: str) -> OncoTreeNode:

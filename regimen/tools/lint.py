@@ -238,6 +238,13 @@ def _check_then(ctx: _Ctx, rule: Rule) -> Iterator[Problem]:
         bad += _unknown([a for g in then.caution.applies_when_all for a in g], agents)
         if bad:
             yield err(f"caution applies to unknown agents: {', '.join(bad)}")
+    if then.preference is not None:
+        bad = _unknown(then.preference.agents, agents)
+        if bad:
+            yield err(f"preference names unknown agents: {', '.join(bad)}")
+        if not cites_standard:
+            yield err("a preference orders standard options: it must cite a trial, approval or "
+                      "guideline (standard/sources.yaml)")
 
 
 def _check_mechanisms(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -57,6 +57,7 @@ class EvidenceSummary(Model):
     avoid: list[SummaryItem]
     cautions: list[SummaryItem]
     tests: list[SummaryItem]
+    preferences: list[SummaryItem] = []
     disclaimer: str = DISCLAIMER
 
 
@@ -120,6 +121,9 @@ def summarise_knowledge(kb: KnowledgeBase, tumour: str | None = None) -> Evidenc
             elif stage == "caution":
                 assert then.caution is not None
                 text, agents = then.caution.text, list(then.caution.applies_to)
+            elif stage == "preference":
+                assert then.preference is not None
+                text, agents = then.preference.text, list(then.preference.agents)
             else:
                 assert then.test is not None
                 text, agents = f"{then.test.test}: {then.test.why}", []
@@ -132,4 +136,4 @@ def summarise_knowledge(kb: KnowledgeBase, tumour: str | None = None) -> Evidenc
         tumour=tumour,
         tumour_name=kb.vocabulary.tumour(tumour).name if tumour else None,
         mechanisms=mechanisms, other_options=other, avoid=items("avoid"),
-        cautions=items("caution"), tests=items("test"))
+        cautions=items("caution"), tests=items("test"), preferences=items("preference"))

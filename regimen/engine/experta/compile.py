@@ -28,39 +28,67 @@ L = experta.L
 NOT = experta.NOT
 OR = experta.OR
 
-SALIENCE = {"mechanism": 500, "option": 400, "avoid": 300, "caution": 200, "test": 100}
+SALIENCE = {"mechanism": 500, "option": 400, "avoid": 300, "caution": 200, "test": 100,
+            "preference": 50}
 """Stages fire in this order: each reads only what the stages before produced."""
 
 
-def one_of(values: list[str] | tuple[str, ...] | set[str]) -> Any:
-    allowed = frozenset(values)
+class _Test:
+    """A field test of a pattern: a plain object, not a closure, so that a built network
+    can be stored in the cache (:mod:`.netcache`). Its ``__qualname__`` names the factory
+    that made it (``one_of.test``, ...), which tells the kinds of test apart in the
+    :func:`~.fastrete.indexed` and :func:`~.fastrete.signed` signatures."""
 
-    def test(value: Any) -> bool:
-        return isinstance(value, str) and value in allowed
+    factory = ""
 
-    return P(indexed(test, "eq", allowed))
-
-
-def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
-    banned = frozenset(values)
-
-    def test(value: Any) -> bool:
-        return isinstance(value, str) and value not in banned
-
-    return P(signed(test, banned))
+    def __init__(self) -> None:
+        self.__qualname__ = f"{self.factory}.test"
 
 
-def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
-    wanted = frozenset(values)
+class _OneOf(_Test):
+    factory = "one_of"
 
-    def test(value: Any) -> bool:
+    def __init__(self, allowed: frozenset[str]) -> None:
+        super().__init__()
+        self.allowed = allowed
+
+    def __call__(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.allowed
+
+
+class _NotOneOf(_Test):
+    factory = "not_one_of"
+
+    def __init__(self, banned: frozenset[str]) -> None:
+        super().__init__()
+        self.banned = banned
+
+    def __call__(self, value: Any) -> bool:
+        return isinstance(value, str) and value not in self.banned
+
+
+class _AnyIn(_Test):
+    factory = "any_in"
+
+    def __init__(self, wanted: frozenset[str]) -> None:
+        super().__init__()
+        self.wanted = wanted
+
+    def __call__(self, value: Any) -> bool:
+        wanted = self.wanted
         return isinstance(value, tuple) and any(v in wanted for v in value)
 
-    return P(indexed(test, "any", wanted))
 
+class _Compare(_Test):
+    factory = "compare"
 
-def compare(op: str, bound: float | str | list[str]) -> Any:
-    def test(value: Any) -> bool:
+    def __init__(self, op: str, bound: float | str | list[str]) -> None:
+        super().__init__()
+        self.op = op
+        self.bound = bound
+
+    def __call__(self, value: Any) -> bool:
+        op, bound = self.op, self.bound
         if op in ("eq", "isin"):
             options = bound if isinstance(bound, list) else [bound]
             return isinstance(value, str) and value in options
@@ -74,6 +102,24 @@ def compare(op: str, bound: float | str | list[str]) -> Any:
             "lt": value < bound,
         }[op]
 
+
+def one_of(values: list[str] | tuple[str, ...] | set[str]) -> Any:
+    allowed = frozenset(values)
+    return P(indexed(_OneOf(allowed), "eq", allowed))
+
+
+def not_one_of(values: list[str] | tuple[str, ...]) -> Any:
+    banned = frozenset(values)
+    return P(signed(_NotOneOf(banned), banned))
+
+
+def any_in(values: list[str] | tuple[str, ...] | set[str]) -> Any:
+    wanted = frozenset(values)
+    return P(indexed(_AnyIn(wanted), "any", wanted))
+
+
+def compare(op: str, bound: float | str | list[str]) -> Any:
+    test = _Compare(op, bound)
     if op in ("eq", "isin"):
         return P(indexed(test, "eq", bound if isinstance(bound, list) else [bound]))
     return P(signed(test, op, bound))
@@ -88,6 +134,11 @@ def fact_class(kind: str) -> Any:
     if found is None:
         found = _FACT_CLASSES[kind] = type(kind, (experta.Fact,), {})
     return found
+
+
+def is_fact_class(cls: type) -> bool:
+    """Whether ``cls`` is one made by :func:`fact_class`."""
+    return _FACT_CLASSES.get(cls.__name__) is cls
 
 
 def to_fact(record: FactRecord) -> Any:
@@ -184,6 +235,9 @@ def _parameters(function: FunctionType) -> set[str]:
     return found
 
 
+_ACTION_PARAMETERS = frozenset(("engine",))
+"""What experta's ``inspect.signature`` finds in :meth:`RuleAction.__call__`."""
+
 _ExpertaRule: Any = experta.Rule
 
 
@@ -193,18 +247,21 @@ class CompiledRule(_ExpertaRule):
     experta rebuilds a rule about ten times while it prepares the network (each
     step of the DNF rewrite calls ``new_conditions``, which wraps the action
     again) and each wrap calls ``inspect.signature``: some 2,400 calls for the
-    knowledge base. Every compiled action is a plain function with the same
-    parameters, so the names are computed once per code object; anything else
-    (a wrapped callable, a ``__signature__``) goes through experta unchanged.
+    knowledge base. A compiled action is a :class:`RuleAction`, whose one
+    parameter is known, and a plain function's names are computed once per code
+    object; anything else (a wrapped callable, a ``__signature__``) goes through
+    experta unchanged.
     """
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         wrapped: Any = getattr(self, "_wrapped", None)
         action: Any = args[0] if args else None
-        if wrapped is None and type(action) is FunctionType \
-                and not hasattr(action, "__wrapped__") and not hasattr(action, "__signature__"):
+        if wrapped is None and (type(action) is RuleAction or (type(action) is FunctionType
+                                and not hasattr(action, "__wrapped__")
+                                and not hasattr(action, "__signature__"))):
             self._wrapped = action
-            parameters = _parameters(action)
+            parameters = _ACTION_PARAMETERS if type(action) is RuleAction \
+                else _parameters(args[0])
             if parameters:
                 self._wrapped_args = set(parameters)
             return update_wrapper(self, action)
@@ -219,14 +276,24 @@ def compile_rule(rule: Rule, kb: KnowledgeBase, action: Callable[..., None]) -> 
     return CompiledRule(*patterns, salience=SALIENCE[rule.stage])(action)
 
 
-def make_action(rule_id: str) -> Callable[..., None]:
-    """Factory: binds ``rule_id`` now, not at call time."""
+class RuleAction:
+    """The action of one compiled rule: records the firing of ``rule_id`` on the engine.
 
-    def fire(engine: Any) -> None:
-        engine.fired(rule_id)
+    An object rather than a closure, so that a built network can be stored in the cache
+    (:mod:`.netcache`); it carries ``__name__`` (``rule_<id>``) as a function would.
+    """
 
-    fire.__name__ = f"rule_{rule_id}"
-    return fire
+    def __init__(self, rule_id: str) -> None:
+        self.rule_id = rule_id
+        self.__name__ = self.__qualname__ = f"rule_{rule_id}"
+
+    def __call__(self, engine: Any) -> None:
+        engine.fired(self.rule_id)
+
+
+def make_action(rule_id: str) -> RuleAction:
+    """The action of the rule ``rule_id`` (bound now, not at call time)."""
+    return RuleAction(rule_id)
 
 
 def compile_rules(kb: KnowledgeBase) -> dict[str, Any]:

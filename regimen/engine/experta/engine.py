@@ -16,6 +16,7 @@ from typing import Any
 from ...knowledge.base import KnowledgeBase
 from ...knowledge.language import Rule
 from ..base import FactRecord, Firing
+from . import netcache
 from ._compat import experta
 from .compile import compile_rules, from_fact, to_fact
 from .fastrete import FastEngineMixin, FastMatcher
@@ -87,11 +88,24 @@ class _DirtyTrackingMatcher(ReteMatcher):
 _KnowledgeEngine: Any = experta.KnowledgeEngine
 
 
+class _Matcher(FastMatcher):
+    """The fast matcher, taking its network from the cache when the engine class has one."""
+
+    def build_network(self) -> None:
+        network = getattr(self.engine, "network", None)
+        if network is None:
+            super().build_network()
+        else:
+            netcache.restore(self, network)
+
+
 class _BaseEngine(FastEngineMixin, _KnowledgeEngine):
     """KnowledgeEngine that turns each firing of a compiled rule into a derived fact."""
 
     rules_by_id: dict[str, Rule] = {}
-    __matcher__ = FastMatcher
+    network: dict[str, Any] | None = None
+    """A matcher state read from the cache (:mod:`.netcache`), or None: build the network."""
+    __matcher__ = _Matcher
     agenda: Any
 
     def reset(self, **kwargs: Any) -> None:
@@ -150,6 +164,8 @@ def _derived_fact(rule: Rule) -> FactRecord:
         return FactRecord.of("Avoid", rule=rule.id)
     if rule.stage == "caution":
         return FactRecord.of("Caution", id=rule.caution_id, rule=rule.id)
+    if rule.stage == "preference":
+        return FactRecord.of("Preference", id=rule.preference_id, rule=rule.id)
     return FactRecord.of("Test", rule=rule.id)
 
 
@@ -162,10 +178,13 @@ class Engine:
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        members = compile_rules(self.kb)
-        members["rules_by_id"] = dict(self.kb.rules_by_id)
-        engine_class = type("CompiledKnowledgeEngine", (_BaseEngine,), members)
+        cached = netcache.load(self.kb)
+        members, network = cached if cached is not None else (compile_rules(self.kb), None)
+        engine_class = type("CompiledKnowledgeEngine", (_BaseEngine,), {
+            **members, "rules_by_id": dict(self.kb.rules_by_id), "network": network})
         self._engine = engine_class()
+        if cached is None:
+            netcache.store(self.kb, members, self._engine.matcher)
 
     @property
     def rule_count(self) -> int:
