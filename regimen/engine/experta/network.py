@@ -320,13 +320,9 @@ class Terminal:
         self.added: dict[Any, Any] = {}
         self.removed: dict[Any, Any] = {}
 
-    def entry(self, keys: tuple[str, ...]) -> Child:
+    def entry(self, keys: tuple[str, ...]) -> _Entry:
         """The input for one branch, whose positive patterns capture under ``keys``."""
-
-        def activate(token: tuple[Any, ...], adding: bool) -> None:
-            self.activate(token, adding, keys)
-
-        return activate
+        return _Entry(self, keys)
 
     def activate(self, token: tuple[Any, ...], adding: bool, keys: tuple[str, ...]) -> None:
         context = dict(zip(keys, token, strict=True))
@@ -358,6 +354,24 @@ class Terminal:
         self.memory = set()
         self.added.clear()
         self.removed.clear()
+
+
+class _Entry:
+    """A conflict-set node's input for one branch (an object, not a closure: the built
+    network is pickled into the cache)."""
+
+    __slots__ = ("keys", "terminal")
+
+    def __init__(self, terminal: Terminal, keys: tuple[str, ...]) -> None:
+        self.terminal = terminal
+        self.keys = keys
+
+    def __call__(self, token: tuple[Any, ...], adding: bool) -> None:
+        self.terminal.activate(token, adding, self.keys)
+
+    def from_alpha(self, fact: Any, adding: bool) -> None:
+        """A one-pattern branch: the fact is the whole token."""
+        self.terminal.activate((fact,), adding, self.keys)
 
 
 Element = tuple[bool, AlphaMemory, str]
@@ -402,6 +416,6 @@ class BetaBuilder:
                 keys.append(key)
         entry = terminal.entry(tuple(keys))
         if node is None:
-            first.successor(lambda fact, adding: entry((fact,), adding))
+            first.successor(entry.from_alpha)
         else:
             node.children.append(entry)
