@@ -16,15 +16,21 @@ dirty-terminal polling) and the one it ships with now (hashed alpha dispatch):
   against x1;
 * a profile with 500 alterations, mostly of genes no rule names;
 * with ``clipspy`` installed, the same rules translated to CLIPS deftemplates and
-  defrules, run on the same facts: the engine step, and the warm pipeline with
-  the engine step replaced by CLIPS. Skipped with a message when it is absent.
+  defrules, run on the same facts: the engine step, the warm pipeline with the
+  engine step replaced by CLIPS, and CLIPS's own x16 ratios on the same copies.
+  Every CLIPS run is checked against experta: the rules fired, with how many
+  times each fired, must be the same for every profile, or the benchmark prints a
+  MISMATCH line naming the rules (a yardstick that fires fewer rules is no
+  yardstick). Skipped with a message when clipspy is absent.
 
-Numbers are medians on a shared machine: read the ratios more than the absolutes.
+Times are CPU time of this process (``time.process_time``), medians, on a shared
+machine: read the ratios more than the absolutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import platform
 import statistics
 import threading
@@ -109,7 +115,7 @@ def engine_with(kb: KnowledgeBase, matcher: Any, *, experta_run: bool = False) -
     It runs regimen's :class:`FactRecord` s like the shipped engine (converted to
     experta facts inside the backend). ``experta_run=True`` also restores
     experta's own ``run``/``get_deffacts`` (with their logging and member
-    scans), i.e. the engine as it was before.
+    scans) and its memoising depth strategy, i.e. the engine as it was before.
     """
     members = compile_rules(kb)
     members["rules_by_id"] = dict(kb.rules_by_id)
@@ -117,6 +123,7 @@ def engine_with(kb: KnowledgeBase, matcher: Any, *, experta_run: bool = False) -
     if experta_run:
         members["run"] = experta.KnowledgeEngine.run
         members["get_deffacts"] = experta.KnowledgeEngine.get_deffacts
+        members["__strategy__"] = experta.strategies.DepthStrategy
     engine = object.__new__(Engine)
     engine.kb = kb
     engine._lock = threading.Lock()
@@ -139,13 +146,30 @@ def facts_of(rec: Recommender, path: Path | dict[str, Any]) -> list[FactRecord]:
 
 
 def median_ms(work: Callable[[], object], runs: int) -> float:
+    """Median CPU milliseconds of ``work`` over ``runs`` runs, after one warm-up run."""
     work()  # warm-up
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         work()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return statistics.median(times)
+
+
+def fired_counts(engine: Engine, facts: list[FactRecord]) -> collections.Counter[str]:
+    """Rule id -> how many times it fired on ``facts`` (experta)."""
+    return collections.Counter(firing.rule for firing in engine.run(facts))
+
+
+def mismatch(experta_fired: collections.Counter[str],
+             clips_fired: collections.Counter[str]) -> str | None:
+    """What CLIPS fired differently from experta, or None when the two agree."""
+    if experta_fired == clips_fired:
+        return None
+    only_experta = sorted((experta_fired - clips_fired).items())
+    only_clips = sorted((clips_fired - experta_fired).items())
+    return (f"experta fired {sum(experta_fired.values())}, CLIPS {sum(clips_fired.values())}; "
+            f"missing in CLIPS: {only_experta or 'none'}; extra in CLIPS: {only_clips or 'none'}")
 
 
 # ---------------------------------------------------------------- CLIPS yardstick
@@ -194,8 +218,8 @@ class ClipsEngine:
                 continue
             value = values[key]
             if (name, key) in self.multi:
-                values = value if isinstance(value, tuple) else (value,)
-                slots[key] = [_value(self.clips, v) for v in values]
+                items = value if isinstance(value, tuple) else (value,)
+                slots[key] = [_value(self.clips, v) for v in items]
             else:
                 assert not isinstance(value, tuple), f"{name}.{key} holds a tuple"
                 slots[key] = _value(self.clips, value)
@@ -208,6 +232,10 @@ class ClipsEngine:
             self.assert_fact(fact)
         self.env.run()
         return self.fired
+
+    def fired_counts(self, facts: list[FactRecord]) -> collections.Counter[str]:
+        """Rule id -> how many times it fired on ``facts`` (CLIPS)."""
+        return collections.Counter(self.run(facts))
 
 
 def _value(clips: Any, value: Any) -> Any:
@@ -343,17 +371,23 @@ def main() -> None:
     kb = load_knowledge()
     rec = Recommender(kb)
     print(f"python {platform.python_version()} on {platform.machine()}, {len(kb.rules)} rules; "
-          f"medians of {runs} runs (ms)")
+          f"medians of {runs} runs (CPU ms)")
     engines = {"before": before(kb), "after": after(kb)}
     clips_engine = _clips(kb, args.skip_clips)
 
     examples = sorted((ROOT / "examples").glob("*.yaml"))
+    profiles = [facts_of(rec, path) for path in examples]
+    mismatches = 0
+    if clips_engine is not None:
+        mismatches += check_clips(engines["after"], clips_engine,
+                                  [path.name for path in examples], profiles)
+
     print("\nwarm evaluate(path).to_dict() and the engine step alone")
     print(f"{'example':34} {'before':>8} {'after':>8} {'clips':>8} | engine: "
           f"{'before':>8} {'after':>8} {'clips':>8}")
     warm: dict[str, list[float]] = {"before": [], "after": [], "clips": []}
-    for path in examples:
-        facts = facts_of(rec, path)
+    steps: dict[str, list[float]] = {"before": [], "after": [], "clips": []}
+    for path, facts in zip(examples, profiles, strict=True):
         row = {}
         step = {}
         for name, engine in engines.items():
@@ -368,32 +402,50 @@ def main() -> None:
         for name in warm:
             if name in row:
                 warm[name].append(row[name])
+                steps[name].append(step[name])
         print(f"{path.name:34} {row['before']:8.2f} {row['after']:8.2f} "
               f"{_fmt(row.get('clips'))} | engine: {step['before']:8.2f} {step['after']:8.2f} "
               f"{_fmt(step.get('clips'))}")
     rec.engine = engines["after"]
     medians = {k: statistics.median(v) for k, v in warm.items() if v}
+    step_medians = {k: statistics.median(v) for k, v in steps.items() if v}
     print(f"{'median over the examples':34} {medians['before']:8.2f} {medians['after']:8.2f} "
-          f"{_fmt(medians.get('clips'))}")
+          f"{_fmt(medians.get('clips'))} | engine: {step_medians['before']:8.2f} "
+          f"{step_medians['after']:8.2f} {_fmt(step_medians.get('clips'))}")
     if "clips" in medians:
         ratio = medians["after"] / medians["clips"]
         print(f"after / clips pipeline: x{ratio:.2f} (target <= x1.5)")
 
-    print("\nengine step, knowledge base x16, per profile, ratio against x1 (same matcher)")
-    profiles = [facts_of(rec, path) for path in examples]
+    print("\nengine step, knowledge base x16, per profile, ratio against x1 (same engine)")
+    firings_x1 = sum(len(engines["after"].run(facts)) for facts in profiles)
+    scaling_runs = max(3, min(runs, 5))
     for fire in (True, False):
         big = multiplied(kb, 15, 0) if fire else multiplied(kb, 0, 15)
         label = "all fire" if fire else "never fire"
-        for name, build in (("before", before), ("after", after)):
-            small_engine, big_engine = engines[name], build(big)
+        target = "x4" if fire else "x1.5"
+        contenders: list[tuple[str, Any, Any]] = [
+            (name, engines[name], build(big)) for name, build in (("before", before),
+                                                                  ("after", after))]
+        if clips_engine is not None:
+            big_clips = ClipsEngine(big)
+            contenders.append(("clips", clips_engine, big_clips))
+            mismatches += check_clips(contenders[1][2], big_clips,
+                                      [f"{path.name} x16 {label}" for path in examples],
+                                      profiles)
+        firings = sum(len(contenders[1][2].run(facts)) for facts in profiles)
+        for name, small_engine, big_engine in contenders:
             ratios = []
+            totals = [0.0, 0.0]
             for facts in profiles:
-                one = median_ms(partial(small_engine.run, facts), 3)
-                many = median_ms(partial(big_engine.run, facts), 3)
+                one = median_ms(partial(small_engine.run, facts), scaling_runs)
+                many = median_ms(partial(big_engine.run, facts), scaling_runs)
                 ratios.append(many / one)
-            target = "x4" if fire else "x1.5"
+                totals[0] += one
+                totals[1] += many
             print(f"  copies {label:10} {name:6}: median x{statistics.median(ratios):.1f}, "
-                  f"worst x{max(ratios):.1f} (target <= {target})")
+                  f"worst x{max(ratios):.1f} (target <= {target}); all examples "
+                  f"{totals[0]:.1f} -> {totals[1]:.1f} ms")
+        print(f"  ({firings_x1} firings at x1, {firings} at x16 over the examples)")
 
     print("\n500 alterations, mostly of genes no rule names (full evaluate; gene validation "
           "included)")
@@ -410,9 +462,34 @@ def main() -> None:
     for name, engine in engines.items():
         rec.engine = engine
         total = median_ms(partial(_evaluate, rec, profile), 3)
-        step = median_ms(partial(engine.run, facts), 3)
-        print(f"  {name:6}: {total:9.1f} ms, engine step {step:7.1f} ms ({len(genes)} alterations)")
+        step_ms = median_ms(partial(engine.run, facts), 3)
+        print(f"  {name:6}: {total:9.1f} ms, engine step {step_ms:7.1f} ms "
+              f"({len(genes)} alterations)")
     rec.engine = engines["after"]
+    if mismatches:
+        print(f"\nMISMATCH: CLIPS fired differently from experta on {mismatches} profile(s); "
+              "its figures are not a yardstick until the translation is fixed")
+
+
+def check_clips(engine: Engine, clips_engine: ClipsEngine, names: list[str],
+                profiles: list[list[FactRecord]]) -> int:
+    """Compare the rules CLIPS fires with experta's, per profile; print and count mismatches.
+
+    ``engine`` and ``clips_engine`` are built from the same knowledge base.
+    """
+    bad = 0
+    total = 0
+    for name, facts in zip(names, profiles, strict=True):
+        expected = fired_counts(engine, facts)
+        total += sum(expected.values())
+        problem = mismatch(expected, clips_engine.fired_counts(facts))
+        if problem is not None:
+            bad += 1
+            print(f"MISMATCH {name}: {problem}")
+    if not bad:
+        print(f"CLIPS fires the same rules as experta, as often, on all {len(profiles)} "
+              f"profiles ({len(engine.kb.rules)} rules, {total} firings)")
+    return bad
 
 
 def _evaluate(rec: Recommender, profile: Any) -> dict[str, Any]:

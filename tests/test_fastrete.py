@@ -272,3 +272,38 @@ def test_compiled_rules_pass_the_arguments_experta_would() -> None:
         assert ours._wrapped is stock._wrapped is action
         assert ours._wrapped_args == stock._wrapped_args
         assert ours.__name__ == stock.__name__
+
+
+def test_derived_facts_equal_what_to_fact_builds() -> None:
+    """The engine fills derived facts from items frozen once; they equal ``to_fact``'s."""
+    from regimen.engine.experta.compile import to_fact
+    from regimen.engine.experta.engine import _derived_fact
+
+    engine = Engine(KB)._engine
+    engine.reset()
+    for rule in KB.rules:
+        for _ in range(2):  # built, then from the cache
+            record, fact = engine.derive(rule)
+            expected = to_fact(_derived_fact(rule))
+            assert record == _derived_fact(rule)
+            assert type(fact) is type(expected) and fact == expected
+            assert fact.__factid__ is None and fact.as_dict() == expected.as_dict()
+
+
+def test_depth_strategy_keys_equal_experta() -> None:
+    """The unmemoised strategy orders the agenda by experta's own keys."""
+    from regimen.engine.experta.compile import to_fact
+    from regimen.engine.experta.fastrete import FastDepthStrategy
+
+    runner: Any = RECS["fast"].engine
+    engine = runner._engine
+    engine.reset()
+    engine.declare(*(to_fact(f) for f in BENCH.facts_of(RECS["fast"], EXAMPLES[1])))
+    activations = list(engine.agenda.activations)
+    assert len(activations) > 5
+    stock = experta.strategies.DepthStrategy()
+    ours = FastDepthStrategy()
+    for activation in activations:
+        assert ours.get_key(activation) == stock.get_key(activation)
+    keys = [ours.get_key(a) for a in activations]
+    assert keys == sorted(keys)  # the agenda is in key order

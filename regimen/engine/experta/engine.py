@@ -114,18 +114,42 @@ class _BaseEngine(FastEngineMixin, _KnowledgeEngine):
         agenda.activations = self.agenda.activations
         self.agenda = agenda
         self.firings: list[Firing] = []
+        self._records: dict[int, FactRecord] = {}
+
+    def derive(self, rule: Rule) -> tuple[FactRecord, Any]:
+        """What ``rule`` derives: the record, and a new (undeclared) experta fact equal to
+        ``to_fact(record)``, filled from items frozen once per rule."""
+        cache: dict[str, tuple[FactRecord, Any, tuple[tuple[Any, Any], ...]]] = \
+            self.__dict__.setdefault("_derived_by_rule", {})
+        found = cache.get(rule.id)
+        if found is None:
+            record = _derived_fact(rule)
+            template = to_fact(record)
+            found = cache[rule.id] = (record, type(template), tuple(template.items()))
+        record, klass, items = found
+        fact = klass()
+        dict.update(fact, items)
+        return record, fact
 
     def fired(self, rule_id: str) -> None:
         rule = self.rules_by_id[rule_id]
         activation = self.agenda.current
-        matched = tuple(
-            f for f in (activation.facts if activation is not None else ())
-            if not isinstance(f, experta.InitialFact)
-        )
-        derived = _derived_fact(rule)
-        self.declare(to_fact(derived))  # an identical fact (a second match) is dropped
-        self.firings.append(Firing(rule=rule_id, stage=rule.stage,
-                                   matched=tuple(from_fact(f) for f in matched),
+        records = self._records
+        matched = []
+        for fact in activation.facts if activation is not None else ():
+            if isinstance(fact, experta.InitialFact):
+                continue
+            # a declared fact never changes and stays in the fact list for the whole run
+            record = records.get(id(fact))
+            if record is None:
+                record = records[id(fact)] = from_fact(fact)
+            matched.append(record)
+        derived, fact = self.derive(rule)
+        if self.running:  # what declare() does while running, without re-checking our fact
+            self.facts.declare(fact)  # an identical fact (a second match) is dropped
+        else:
+            self.declare(fact)
+        self.firings.append(Firing(rule=rule_id, stage=rule.stage, matched=tuple(matched),
                                    derived=derived))
 
 

@@ -1,19 +1,20 @@
-"""experta's RETE matcher with hashed alpha dispatch and copy-free joins.
+"""experta's RETE matcher with hashed alpha dispatch and a shared, unlinking beta network.
 
 experta tests every fact against every pattern of its type, one opaque
-predicate at a time, and copies the token at every node it passes. This
-matcher keeps experta's network builder, its rule preparation (DNF, ``OR``
-branches, ``NOT`` with an initial fact) and its beta wiring, and replaces
-what runs at match time:
+predicate at a time, copies the token at every node it passes, and gives every
+rule its own chain of joins, each with its own copy of its right input. This
+matcher keeps experta's rule preparation (DNF, ``OR`` branches, ``NOT`` with an
+initial fact) and replaces the network it runs:
 
 * the alpha part is a dispatch table per fact class: literal tests (``L``) and
   predicates marked with :func:`indexed` (``one_of``, ``any_in``) are looked up
   in a dict from (field, value) to the patterns that test it, so a fact reaches
   only the patterns whose indexed test it passes; their remaining tests run
   after. Patterns with the same tests (by identity, or by the signature given
-  to :func:`indexed` / :func:`signed`) are tested once;
-* joins, negations and conflict-set nodes keep their memories in dicts keyed by
-  the token's captures and never copy a token;
+  to :func:`indexed` / :func:`signed`) share one alpha memory, tested once;
+* the beta part (:mod:`.network`) shares the joins of identical rule prefixes,
+  reads right inputs from the shared alpha memories, and unlinks a join or
+  negation from its alpha memory while its left memory is empty;
 * only the conflict-set nodes that changed are polled for activations;
 * nothing is logged at match time.
 
@@ -26,34 +27,25 @@ run by experta's own nodes, unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from itertools import chain, pairwise
+from itertools import chain
 from typing import Any
 
 from ._compat import experta
+from .network import AlphaMemory, BetaBuilder
 
 _rete: Any = experta.matchers.rete
 _nodes: Any = _rete.nodes
 _check: Any = _rete.check
 _utils: Any = _rete.utils
-_token: Any = _rete.token
 
 ReteMatcher: Any = experta.matchers.ReteMatcher
 BusNode: Any = _nodes.BusNode
-OrdinaryMatchNode: Any = _nodes.OrdinaryMatchNode
-NotNode: Any = _nodes.NotNode
-ConflictSetNode: Any = _nodes.ConflictSetNode
-SameContextCheck: Any = _check.SameContextCheck
-Activation: Any = experta.activation.Activation
-Token: Any = _token.Token
 TypeCheck: Any = _check.TypeCheck
 FactCapture: Any = _check.FactCapture
 FeatureCheck: Any = _check.FeatureCheck
 L: Any = experta.L
 P: Any = experta.P
 W: Any = experta.W
-
-VALID: Any = Token.TagType.VALID
-INVALID: Any = Token.TagType.INVALID
 
 INDEX_ATTRIBUTE = "__regimen_index__"
 SIGNATURE_ATTRIBUTE = "__regimen_signature__"
@@ -85,65 +77,16 @@ def signed(test: _Predicate, *signature: Any) -> _Predicate:
     return test
 
 
-def _key(context: dict[Any, Any]) -> tuple[Any, ...]:
-    return tuple(context.items())
-
-
-def _compatible(left: dict[Any, Any], right: dict[Any, Any]) -> bool:
-    """experta's ``SameContextCheck`` for contexts holding only fact captures."""
-    return all(key not in right or right[key] == value for key, value in left.items())
-
-
-def _emit(children: list[Any], token: Any) -> None:
-    for child in children:
-        child.callback(token)
-
-
-class _Capture:
-    """The alpha terminal of one pattern: binds the fact to the pattern's capture key."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self.children: list[Any] = []
-        self.keys = frozenset((key,))
-
-    def add_child(self, node: Any, callback: Any) -> None:
-        if node not in self.children:
-            self.children.append(_nodes.mixins.ChildNode(node, callback))
-
-    def reset(self) -> None:  # memoryless; kept for experta's recursive reset
-        for child in self.children:
-            child.node.reset()
-
-
-class _Group:
-    """Patterns of one fact class with the same tests, tested once per fact."""
-
-    def __init__(self, tests: list[tuple[str, Any, Any]]) -> None:
-        self.tests = tests
-        self.captures: list[_Capture] = []
-
-    def passes(self, fact: Any) -> bool:
-        for what, check, expected in self.tests:
-            try:
-                record = fact[what]
-            except (IndexError, KeyError, TypeError):
-                return False
-            if not check(record, expected):
-                return False
-        return True
-
-
 class _Route:
     """The patterns of one fact class, indexed by their most selective equality test."""
 
     def __init__(self) -> None:
-        self.groups: list[_Group] = []
+        self.groups: list[AlphaMemory] = []
         self.unindexed: list[int] = []
         self.eq: dict[str, dict[Any, list[int]]] = {}
         self.any: dict[str, dict[Any, list[int]]] = {}
 
-    def add(self, group: _Group, index: tuple[str, str, frozenset[Any]] | None) -> None:
+    def add(self, group: AlphaMemory, index: tuple[str, str, frozenset[Any]] | None) -> None:
         number = len(self.groups)
         self.groups.append(group)
         if index is None:
@@ -187,177 +130,20 @@ class _Router(BusNode):
         self.routes: dict[type, _Route] = {}
 
     def add(self, fact: Any) -> None:
-        self._route(fact, VALID)
+        self._route(fact, True)
 
     def remove(self, fact: Any) -> None:
-        self._route(fact, INVALID)
+        self._route(fact, False)
 
-    def _route(self, fact: Any, tag: Any) -> None:
+    def _route(self, fact: Any, adding: bool) -> None:
         route = self.routes.get(type(fact))
         if route is None:
             return
-        data = frozenset((fact,))
         groups = route.groups
         for number in route.candidates(fact):
             group = groups[number]
-            if not group.passes(fact):
-                continue
-            for capture in group.captures:
-                token = tuple.__new__(Token, (tag, data, {capture.key: fact}))
-                for child in capture.children:
-                    child.callback(token)
-
-
-class FastJoinNode(OrdinaryMatchNode):
-    """experta's two-input join with dict memories and no token copies."""
-
-    check_contexts = True
-    touched: list[Any] = []
-
-    def _reset(self) -> None:
-        self.left_memory: dict[Any, tuple[Any, dict[Any, Any]]] = {}
-        self.right_memory: dict[Any, tuple[Any, dict[Any, Any]]] = {}
-
-    def activate_left(self, token: Any) -> None:
-        tag, data, context = token
-        key = _key(context)
-        if tag is VALID:
-            if not self.left_memory and not self.right_memory:
-                self.touched.append(self)
-            self.left_memory[key] = (data, context)
-        else:
-            self.left_memory.pop(key, None)
-        check = self.check_contexts
-        for other_data, other_context in self.right_memory.values():
-            if check and not _compatible(context, other_context):
-                continue
-            joined = tuple.__new__(
-                Token, (tag, data | other_data, {**context, **other_context}))
-            for child in self.children:
-                child.callback(joined)
-
-    def activate_right(self, token: Any) -> None:
-        tag, data, context = token
-        key = _key(context)
-        if tag is VALID:
-            if not self.left_memory and not self.right_memory:
-                self.touched.append(self)
-            self.right_memory[key] = (data, context)
-        else:
-            self.right_memory.pop(key, None)
-        check = self.check_contexts
-        for other_data, other_context in self.left_memory.values():
-            if check and not _compatible(other_context, context):
-                continue
-            joined = tuple.__new__(
-                Token, (tag, other_data | data, {**other_context, **context}))
-            for child in self.children:
-                child.callback(joined)
-
-
-class FastNotNode(NotNode):
-    """experta's negation node with dict memories and no token copies."""
-
-    check_contexts = True
-    touched: list[Any] = []
-
-    def _reset(self) -> None:
-        self.left_memory: dict[Any, list[Any]] = {}
-        self.right_memory: dict[Any, dict[Any, Any]] = {}
-
-    def _matches(self, context: dict[Any, Any]) -> int:
-        if not self.check_contexts:
-            return len(self.right_memory)
-        return sum(1 for right in self.right_memory.values() if _compatible(context, right))
-
-    def activate_left(self, token: Any) -> None:
-        tag, data, context = token
-        key = _key(context)
-        if tag is VALID:
-            count = self._matches(context) if self.right_memory else 0
-            if not self.left_memory and not self.right_memory:
-                self.touched.append(self)
-            self.left_memory[key] = [count, data, context]
-            if count == 0:
-                _emit(self.children, token)
-        else:
-            blocked = bool(self.right_memory) and self._matches(context) > 0
-            self.left_memory.pop(key, None)
-            if not blocked:
-                _emit(self.children, token)
-
-    def activate_right(self, token: Any) -> None:
-        tag, _data, context = token
-        key = _key(context)
-        if tag is VALID:
-            if not self.left_memory and not self.right_memory:
-                self.touched.append(self)
-            self.right_memory[key] = context
-            step = 1
-        else:
-            if self.right_memory.pop(key, None) is None:
-                return
-            step = -1
-        check = self.check_contexts
-        for entry in self.left_memory.values():
-            if check and not _compatible(entry[2], context):
-                continue
-            entry[0] += step
-            if step == -1 and entry[0] == 0:
-                _emit(self.children, tuple.__new__(Token, (VALID, entry[1], entry[2])))
-            elif step == 1 and entry[0] == 1:
-                _emit(self.children, tuple.__new__(Token, (INVALID, entry[1], entry[2])))
-
-
-class FastConflictSetNode(ConflictSetNode):
-    """experta's conflict-set node that reports itself changed to the matcher."""
-
-    index = 0
-    dirty: set[int] = set()
-    touched: list[Any] = []
-
-    def _reset(self) -> None:
-        self.memory: set[Any] = set()
-
-    def activate(self, token: Any) -> None:
-        tag, data, context = token
-        key = _key(context)
-        if tag is VALID:
-            if key in self.memory:
-                return
-            if not self.memory:
-                self.touched.append(self)
-            self.memory.add(key)
-            activation = self._activation(data, context)
-            if self.removed and activation in self.removed:
-                self.removed.remove(activation)
-            else:
-                self.added.add(activation)
-        else:
-            if key not in self.memory:
-                return
-            self.memory.remove(key)
-            activation = self._activation(data, context)
-            if self.added and activation in self.added:
-                self.added.remove(activation)
-            else:
-                self.removed.add(activation)
-        self.dirty.add(self.index)
-
-    def _activation(self, data: Any, context: dict[Any, Any]) -> Any:
-        names = {k: v for k, v in context.items() if isinstance(k, str)}
-        return _Activation(self.rule, data, names)
-
-
-class _Activation(Activation):
-    """experta's activation, hashing its rule, facts and context once (none of them change)."""
-
-    _hash: int | None = None
-
-    def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = super().__hash__()
-        return self._hash
+            if group.passes(fact):
+                group.activate(fact, adding)
 
 
 def _plain_capture(check: Any) -> bool:
@@ -402,6 +188,8 @@ class FastMatcher(ReteMatcher):
         self._terminals: tuple[Any, ...] = ()
         self._dirty: set[int] = set()
         self._touched: list[Any] = []
+        self.beta_nodes = 0
+        """Join and negation nodes in the fast network (shared prefixes counted once)."""
         super().__init__(engine)
 
     # -- building -------------------------------------------------------
@@ -420,22 +208,41 @@ class FastMatcher(ReteMatcher):
 
     def build_network(self) -> None:
         ruleset = self.prepare_ruleset(self.engine)
-        alpha = self._build_alpha(ruleset)
-        if alpha is None:  # something only experta's own nodes handle
+        built = self._build(ruleset)
+        if built is None:  # something only experta's own nodes handle
             super().build_network()
             self._terminals = self._get_conflict_set_nodes()
             return
-        self.root_node = alpha[0]
-        for rule in ruleset:
-            if isinstance(rule[0], experta.OR):
-                for subrule in rule[0]:
-                    _wire_rule(rule, alpha[1], subrule)
-            else:
-                _wire_rule(rule, alpha[1], rule)
-        self._speed_up(list(alpha[1].values()))
+        self.root_node, self._terminals = built
         self.fast = True
 
-    def _build_alpha(self, ruleset: set[Any]) -> tuple[_Router, dict[Any, _Capture]] | None:
+    def _build(self, ruleset: set[Any]) -> tuple[_Router, tuple[Any, ...]] | None:
+        alpha = self._build_alpha(ruleset)
+        if alpha is None:
+            return None
+        router, patterns = alpha
+        rules = []
+        for rule in sorted(ruleset, key=_rule_order):
+            if isinstance(rule[0], experta.OR):
+                if len(rule) > 1:
+                    return None
+                branches = [_elements(branch) for branch in rule[0]]
+            else:
+                branches = [_elements(rule)]
+            elements = []
+            for branch in branches:
+                if branch is None or not branch[0][0]:
+                    return None
+                elements.append([(positive, *patterns[fact]) for positive, fact in branch])
+            rules.append((rule, elements))
+        builder = BetaBuilder(self._touched, self._dirty)
+        for rule, branch_elements in rules:
+            builder.add_rule(rule, branch_elements)
+        self.beta_nodes = len(builder.nodes)
+        return router, tuple(builder.terminals)
+
+    def _build_alpha(self, ruleset: set[Any]
+                     ) -> tuple[_Router, dict[Any, tuple[AlphaMemory, str]]] | None:
         ruleset = set(ruleset)
         ruleset.add(experta.Rule(experta.InitialFact()))
         for rule in ruleset:
@@ -445,8 +252,8 @@ class FastMatcher(ReteMatcher):
         fact_checks = {fact: set(_utils.generate_checks(fact))
                        for fact in chain.from_iterable(rule_facts.values())}
         router = _Router()
-        groups: dict[tuple[Any, frozenset[Any]], _Group] = {}
-        terminals: dict[Any, _Capture] = {}
+        groups: dict[tuple[Any, frozenset[Any]], AlphaMemory] = {}
+        patterns: dict[Any, tuple[AlphaMemory, str]] = {}
         for fact, checks in sorted(fact_checks.items(), key=lambda item: _order(item[1])):
             fact_type = None
             capture = None
@@ -466,65 +273,14 @@ class FastMatcher(ReteMatcher):
             group_key = (fact_type, frozenset(_signature(c) for c in features))
             group = groups.get(group_key)
             if group is None:
-                group = _Group([(c.what, c.check, c.expected) for c in features])
+                group = AlphaMemory([(c.what, c.check, c.expected) for c in features],
+                                    self._touched)
                 groups[group_key] = group
                 indexes = [i for i in map(_index, features) if i is not None]
                 best = min(indexes, key=lambda i: (len(i[2]), i[1]), default=None)
                 router.routes.setdefault(fact_type, _Route()).add(group, best)
-            terminal = _Capture(capture)
-            group.captures.append(terminal)
-            terminals[fact] = terminal
-        return router, terminals
-
-    def _speed_up(self, captures: list[_Capture]) -> None:
-        """Swap experta's beta nodes for the fast ones and record memories and terminals."""
-        replacements = {OrdinaryMatchNode: FastJoinNode, NotNode: FastNotNode,
-                        ConflictSetNode: FastConflictSetNode}
-        seen: dict[int, Any] = {}
-        order: list[Any] = []
-        parents: dict[int, list[tuple[Any, str]]] = {}
-        stack: list[Any] = list(reversed(captures))
-        while stack:
-            node = stack.pop()
-            for child in node.children:
-                name = child.callback.__name__
-                parents.setdefault(id(child.node), []).append((node, name))
-                if id(child.node) not in seen:
-                    seen[id(child.node)] = child.node
-                    order.append(child.node)
-                    stack.append(child.node)
-        for node in order:
-            node.__class__ = replacements[type(node)]
-            node._reset()
-        for node in chain(captures, order):
-            node.children[:] = [
-                _nodes.mixins.ChildNode(c.node, getattr(c.node, c.callback.__name__))
-                for c in node.children]
-        keys: dict[int, frozenset[str]] = {id(c): c.keys for c in captures}
-
-        def keys_of(node: Any) -> frozenset[str]:
-            if id(node) not in keys:
-                found: frozenset[str] = frozenset()
-                for parent, port in parents[id(node)]:
-                    if port != "activate_right" or not isinstance(node, FastNotNode):
-                        found |= keys_of(parent)
-                keys[id(node)] = found
-            return keys[id(node)]
-
-        for node in order:
-            if isinstance(node, FastJoinNode | FastNotNode):
-                sides: dict[str, frozenset[str]] = {"activate_left": frozenset(),
-                                                    "activate_right": frozenset()}
-                for parent, port in parents[id(node)]:
-                    sides[port] |= keys_of(parent)
-                node.check_contexts = bool(sides["activate_left"] & sides["activate_right"])
-        terminals = [n for n in order if isinstance(n, FastConflictSetNode)]
-        for index, node in enumerate(terminals):
-            node.index = index
-            node.dirty = self._dirty
-        for node in order:
-            node.touched = self._touched
-        self._terminals = tuple(terminals)
+            patterns[fact] = (group, capture)
+        return router, patterns
 
     # -- running --------------------------------------------------------
     def changes(self, adding: Any = None, deleting: Any = None) -> Any:
@@ -552,12 +308,26 @@ class FastMatcher(ReteMatcher):
             for node in self._terminals:
                 node.added, node.removed = set(), set()
         for node in self._touched:
-            node._reset()
+            node.reset()
         self._touched.clear()
         for index in self._dirty:
-            node = self._terminals[index]
-            node.added, node.removed = set(), set()
+            self._terminals[index].reset()
         self._dirty.clear()
+
+
+_DepthStrategy: Any = experta.strategies.DepthStrategy
+
+
+class FastDepthStrategy(_DepthStrategy):
+    """experta's depth strategy (same keys, same order) without memoising its keys.
+
+    experta caches ``get_key`` in an ``lru_cache``, which hashes every activation
+    (its rule, facts and context) to look the key up; computing the key is cheaper.
+    """
+
+    def get_key(self, activation: Any) -> tuple[Any, list[int]]:
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        return (activation.rule.salience, facts)
 
 
 class FastEngineMixin:
@@ -570,6 +340,7 @@ class FastEngineMixin:
     """
 
     _deffacts: list[Any] | None = None
+    __strategy__ = FastDepthStrategy
 
     def get_deffacts(self) -> list[Any]:
         if self._deffacts is None:
@@ -616,42 +387,27 @@ def _prepare(rule: Any) -> Any:
     return rule.new_conditions(*rule)
 
 
-def _wire_rule(rule: Any, terminals: dict[Any, Any], lhs: Any) -> None:
-    """experta's ``wire_rule`` for patterns, ``NOT`` and ``AND`` (what the fast path allows).
-
-    experta's version defines its dispatcher anew on every call, so each call
-    recomputes the method resolution of every element type it meets.
-    """
-    last = _wire(lhs, terminals)
-    conflict_set_node = ConflictSetNode(rule)
-    last.add_child(conflict_set_node, conflict_set_node.activate)
-
-
-def _wire(element: Any, terminals: dict[Any, Any]) -> Any:
-    if isinstance(element, experta.Fact):
-        return terminals[element]
-    if isinstance(element, experta.NOT):
-        return terminals[element[0]]
-    if isinstance(element, experta.OR):
-        raise SyntaxError("You can't use an OR clause inside FORALL or EXISTS")
-    if not isinstance(element, experta.Rule | experta.AND):
-        raise TypeError(f"Unknown type {type(element)}")
-    if len(element) == 1:
-        return _wire(element[0], terminals)
-    current = None
-    for first, second in pairwise(element):
-        node_class = NotNode if isinstance(second, experta.NOT) else OrdinaryMatchNode
-        if current is None:
-            current = node_class(SameContextCheck())
-            left = _wire(first, terminals)
-            right = _wire(second, terminals)
+def _elements(branch: Any) -> list[tuple[bool, Any]] | None:
+    """A prepared branch as (positive?, pattern) pairs, or None if it holds anything else."""
+    if isinstance(branch, experta.Fact):
+        return [(True, branch)]
+    if not isinstance(branch, experta.Rule | experta.AND):
+        return None
+    found: list[tuple[bool, Any]] = []
+    for element in branch:
+        if isinstance(element, experta.Fact):
+            found.append((True, element))
+        elif isinstance(element, experta.NOT) and len(element) == 1 \
+                and isinstance(element[0], experta.Fact):
+            found.append((False, element[0]))
         else:
-            left = current
-            right = _wire(second, terminals)
-            current = node_class(SameContextCheck())
-        left.add_child(current, current.activate_left)
-        right.add_child(current, current.activate_right)
-    return current
+            return None
+    return found or None
+
+
+def _rule_order(rule: Any) -> str:
+    """A stable build order for rules (the order terminals are polled in)."""
+    return str(getattr(rule, "__name__", ""))
 
 
 def _order(checks: set[Any]) -> str:
