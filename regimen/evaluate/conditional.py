@@ -18,8 +18,8 @@ out of the recommendations.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ..engine.base import FactRecord
 from ..knowledge.base import KnowledgeBase
@@ -27,6 +27,7 @@ from ..knowledge.conditions import (
     CONTRADICTED,
     SATISFIED,
     Assessment,
+    Condition,
     fewest_tests,
 )
 from ..knowledge.language import Rule
@@ -42,6 +43,8 @@ from .rank import (
     already_given,
     avoided_in,
     score,
+    tier_of,
+    tumour_match,
 )
 
 DEFAULT_CAP = 10
@@ -57,20 +60,21 @@ class ProfileView:
     def __init__(self, kb: KnowledgeBase, facts: Iterable[FactRecord],
                  findings: Findings) -> None:
         self.kb = kb
-        self._facts: dict[str, list[dict[str, Any]]] = {}
+        self._facts: dict[str, list[Mapping[str, Any]]] = {}
         for record in facts:
             self._facts.setdefault(record.kind, []).append(record.as_dict())
         self._mechanisms = {m.id for m in findings.mechanisms}
-        self._options = {c.id for c in findings.candidates}
+        self._options = frozenset(c.id for c in findings.candidates)
         self._cache: dict[tuple[str, str], Assessment] = {}
 
     @property
-    def proposed(self) -> set[str]:
+    def proposed(self) -> frozenset[str]:
         """Option ids the evaluation proposed."""
-        return set(self._options)
+        return self._options
 
-    def facts(self, kind: str) -> list[Mapping[str, Any]]:
-        return list(self._facts.get(kind, []))
+    def facts(self, kind: str) -> Sequence[Mapping[str, Any]]:
+        """The facts of one kind (shared: read them, do not change them)."""
+        return self._facts.get(kind, ())
 
     def classes_of(self, agent: str) -> list[str]:
         return list(self.kb.classes_of(agent))
@@ -88,17 +92,10 @@ class ProfileView:
         if value in made:
             return SATISFIED
         self._cache[(kind, value)] = CONTRADICTED  # guards against cycles
-        routes = [assess_rule(self, rule) for rule in self.kb.rules
-                  if rule.stage == kind and _derives(rule, kind, value)]
+        routes = [assess_rule(self, rule) for rule in self.kb.rules_deriving(kind, value)]
         if any(a.state == "unknown" for a in routes):
             return fewest_tests(routes)
         return CONTRADICTED
-
-
-def _derives(rule: Rule, kind: str, value: str) -> bool:
-    if kind == "mechanism":
-        return rule.then.mechanism == value
-    return rule.option_id == value
 
 
 def assess_rule(view: ProfileView, rule: Rule) -> Assessment:
@@ -122,9 +119,10 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
     active = {m.id for m in findings.mechanisms}
     confidence = findings.mechanism_confidence
 
-    best: dict[str, tuple[int, str, ConditionalOption]] = {}
-    for rule in kb.rules:
-        if rule.stage != "option" or rule.option_id in view.proposed:
+    proposed = view.proposed
+    best: dict[str, _Unlockable] = {}
+    for rule in kb.rules_at("option"):
+        if rule.option_id in proposed:
             continue
         spec = rule.then.option
         assert spec is not None
@@ -135,12 +133,24 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
                 kb.active_ingredient(a) in progressed and a not in spec.rechallenge
                 for a in agents):
             continue
-        assessed = [(c, c.spec.assess(view)) for c in rule.when]
-        if any(a.state == "contradicted" for _, a in assessed):
+        assessed = _assess_all(view, rule)
+        if assessed is None:
             continue
         tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
         if not tests or len(tests) > MAX_TESTS:
             continue
+        key = (len(tests), rule.id)
+        found = best.get(rule.option_id)
+        if found is None or key < found.key:
+            best[rule.option_id] = _Unlockable(key, rule, assessed, tests)
+
+    # Order on what the option's rule gives (tier, evidence level, tumour match, id: the
+    # same values score() puts in the option), then score and describe only those shown.
+    patient = profile.tumour.type
+    ordered = sorted(best.values(), key=lambda u: _order(kb, patient, u.rule))
+    items = []
+    for entry in ordered[:cap]:
+        rule, assessed = entry.rule, entry.assessed
         addresses = {m for c, a in assessed if c.kind == "mechanism" and a.state == "satisfied"
                      for m in c.spec.any_of if m in active}  # type: ignore[attr-defined]
         confidences = [confidence[m] for m in sorted(addresses)]
@@ -149,26 +159,49 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
         cand = Candidate(id=rule.option_id, rules=[rule.id], addresses=addresses,
                          confidences=confidences)
         rec = score(kb, profile, cand, findings, organoid, active, progressed)
-        item = ConditionalOption(
+        items.append(ConditionalOption(
             option=OptionOut.model_validate(rec.model_dump(exclude={"rank"})),
             missing=[MissingCondition(text=c.describe(),
                                       condition=c.model_dump(mode="json", by_alias=True,
                                                              exclude_none=True),
                                       tests=list(a.tests))
                      for c, a in assessed if a.state == "unknown"],
-            tests=tests,
+            tests=entry.tests,
             citations=citations_of(kb, [rule.id]),
-        )
-        key = (len(tests), rule.id)
-        if rule.option_id not in best or key < best[rule.option_id][:2]:
-            best[rule.option_id] = (*key, item)
+        ))
+    return items, max(0, len(ordered) - cap)
 
-    items = sorted((entry[2] for entry in best.values()), key=lambda i: (
-        TIERS.index(i.option.tier),
-        -(EVIDENCE_POINTS[i.option.evidence_level] + MATCH_POINTS[i.option.tumour_match]),
-        EVIDENCE_LEVELS.index(i.option.evidence_level),
-        MATCH_LEVELS.index(i.option.tumour_match), i.option.id))
-    return items[:cap], max(0, len(items) - cap)
+
+class _Unlockable(NamedTuple):
+    """An option rule that one or two tests would unlock, before it is scored."""
+
+    key: tuple[int, str]  # (tests needed, rule id): the best rule of an option has the least
+    rule: Rule
+    assessed: list[tuple[Condition, Assessment]]
+    tests: list[str]
+
+
+def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessment]] | None:
+    """Each condition of the rule with its assessment; None as soon as one is contradicted.
+
+    Stopping early changes nothing: an assessment depends only on the view (the
+    knowledge base's stage checks rule out a mechanism or option deriving itself)."""
+    assessed = []
+    for cond in rule.when:
+        assessment = cond.spec.assess(view)
+        if assessment.state == "contradicted":
+            return None
+        assessed.append((cond, assessment))
+    return assessed
+
+
+def _order(kb: KnowledgeBase, patient: str, rule: Rule) -> tuple[int, int, int, int, str]:
+    """Tier, then evidence and tumour-match points, evidence level, tumour match, option id."""
+    spec = rule.then.option
+    assert spec is not None
+    match = tumour_match(kb, patient, spec.studied_in, agnostic=spec.tier is not None)
+    return (TIERS.index(tier_of(spec)), -(EVIDENCE_POINTS[spec.evidence] + MATCH_POINTS[match]),
+            EVIDENCE_LEVELS.index(spec.evidence), MATCH_LEVELS.index(match), rule.option_id)
 
 
 def with_unlocks(tests: list[TestOut], options: list[ConditionalOption]) -> list[TestOut]:

@@ -187,12 +187,14 @@ def members(kb: KnowledgeBase, agents: list[str]) -> set[str]:
 def avoided_in(kb: KnowledgeBase, avoid: list[AvoidOut], agents: list[str]) -> list[str]:
     """The option's agents that an avoid blocks; an avoid whose ``except_with`` agents or
     classes are also in the option does not block it."""
+    if not avoid:
+        return []
     present = members(kb, agents)
     out: set[str] = set()
     for item in avoid:
-        if item.except_with and present & kb.expand(item.except_with):
+        if item.except_with and present & kb.expanded(item.except_with):
             continue
-        avoided = kb.expand(item.agents)
+        avoided = kb.expanded(item.agents)
         out |= {a for a in agents if a in avoided
                 or any(c in avoided for c in kb.classes_of(a))}
     return sorted(out)
@@ -202,9 +204,9 @@ def caution_applies(kb: KnowledgeBase, caution: CautionOut, agents: list[str]) -
     """A caution applies to an option holding a member of ``applies_to`` and, when it gives
     ``applies_when_all``, a member of each of those groups."""
     present = members(kb, agents)
-    if not present & kb.expand(caution.applies_to):
+    if not present & kb.expanded(caution.applies_to):
         return False
-    return all(present & kb.expand(group) for group in caution.applies_when_all)
+    return all(present & kb.expanded(group) for group in caution.applies_when_all)
 
 
 def rank(kb: KnowledgeBase, profile: Profile, findings: Findings) -> tuple[
@@ -264,7 +266,7 @@ def already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str 
     """Why a standard option is not offered again (its ``not_after``), or None."""
     if not spec.not_after:
         return None
-    members = kb.expand(spec.not_after)
+    members = kb.expanded(spec.not_after)
     received: dict[str, bool] = {}  # agent -> the tumour progressed on it
     for therapy in profile.therapies:
         for agent in therapy.agents:
@@ -310,7 +312,7 @@ def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findin
     reversal_agents = set(agents) - set(spec.backbone) - set(spec.rechallenge)
     blunts = {m.id: m.blunts for m in findings.mechanisms}  # of the rules that fired
     for mid in sorted(active - cand.addresses):
-        blunted = sorted(reversal_agents & kb.expand(blunts[mid]))
+        blunted = sorted(reversal_agents & kb.expanded(blunts[mid]))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:

@@ -46,6 +46,10 @@ class KnowledgeBase:
         for agent in agents.values():
             for klass in agent.classes:
                 self._members.setdefault(klass, set()).add(agent.id)
+        # look-ups built on first use (the knowledge base does not change once loaded)
+        self._by_stage: dict[str, tuple[Rule, ...]] | None = None
+        self._deriving: dict[tuple[str, str], tuple[Rule, ...]] | None = None
+        self._expanded: dict[tuple[str, ...], frozenset[str]] = {}
 
     @property
     def version(self) -> str:
@@ -56,10 +60,41 @@ class KnowledgeBase:
         return {agent_or_class} | self._members.get(agent_or_class, set())
 
     def expand(self, ids: list[str] | tuple[str, ...]) -> set[str]:
-        out: set[str] = set()
-        for item in ids:
-            out |= self.members_of(item)
-        return out
+        """Every agent or class id in ``ids`` with the members of each class (a new set)."""
+        return set(self.expanded(ids))
+
+    def expanded(self, ids: list[str] | tuple[str, ...]) -> frozenset[str]:
+        """:meth:`expand` as a shared, immutable set, computed once per tuple of ids."""
+        key = tuple(ids)
+        found = self._expanded.get(key)
+        if found is None:
+            out: set[str] = set()
+            for item in key:
+                out |= self.members_of(item)
+            found = self._expanded[key] = frozenset(out)
+        return found
+
+    def rules_at(self, stage: str) -> tuple[Rule, ...]:
+        """The rules of one stage, in knowledge-base order (indexed on first use)."""
+        if self._by_stage is None:
+            by_stage: dict[str, list[Rule]] = {}
+            for rule in self.rules:
+                by_stage.setdefault(rule.stage, []).append(rule)
+            self._by_stage = {stage: tuple(rules) for stage, rules in by_stage.items()}
+        return self._by_stage.get(stage, ())
+
+    def rules_deriving(self, kind: str, value: str) -> tuple[Rule, ...]:
+        """The ``mechanism`` rules deriving mechanism ``value``, or the ``option`` rules
+        proposing option ``value``, in knowledge-base order (indexed on first use)."""
+        if self._deriving is None:
+            deriving: dict[tuple[str, str], list[Rule]] = {}
+            for rule in self.rules:
+                if rule.stage == "mechanism" and rule.then.mechanism is not None:
+                    deriving.setdefault(("mechanism", rule.then.mechanism), []).append(rule)
+                elif rule.stage == "option":
+                    deriving.setdefault(("option", rule.option_id), []).append(rule)
+            self._deriving = {key: tuple(rules) for key, rules in deriving.items()}
+        return self._deriving.get((kind, value), ())
 
     def blunts_of(self, rule_ids: list[str]) -> list[str]:
         """What the mechanism derived by these fired rules blunts: the union of each rule's
