@@ -28,7 +28,9 @@ from ..knowledge.conditions import (
     SATISFIED,
     Assessment,
     Condition,
+    ConditionKind,
     fewest_tests,
+    walk_conditions,
 )
 from ..knowledge.language import Rule
 from ..models import EVIDENCE_LEVELS
@@ -101,10 +103,10 @@ class ProfileView:
 def assess_rule(view: ProfileView, rule: Rule) -> Assessment:
     """All of a rule's conditions: contradicted if one is, unknown (with every test) if one
     is, else satisfied."""
-    results = [c.spec.assess(view) for c in rule.when]
-    if any(a.state == "contradicted" for a in results):
+    assessed = _assess_all(view, rule)
+    if assessed is None:
         return CONTRADICTED
-    tests = sorted({t for a in results if a.state == "unknown" for t in a.tests})
+    tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
     return Assessment("unknown", tuple(tests)) if tests else SATISFIED
 
 
@@ -122,16 +124,18 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
     proposed = view.proposed
     best: dict[str, _Unlockable] = {}
     for rule in kb.rules_at("option"):
-        if rule.option_id in proposed:
+        option_id = rule.option_id
+        if option_id in proposed:
             continue
         spec = rule.then.option
         assert spec is not None
         agents = list(spec.agents)
-        if already_given(kb, profile, spec) is not None:
+        if spec.not_after and already_given(kb, profile, spec) is not None:
             continue
-        if avoided_in(kb, findings.avoid, agents) or any(
-                kb.active_ingredient(a) in progressed and a not in spec.rechallenge
-                for a in agents):
+        if progressed and any(kb.active_ingredient(a) in progressed
+                              and a not in spec.rechallenge for a in agents):
+            continue
+        if findings.avoid and avoided_in(kb, findings.avoid, agents):
             continue
         assessed = _assess_all(view, rule)
         if assessed is None:
@@ -140,9 +144,9 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
         if not tests or len(tests) > MAX_TESTS:
             continue
         key = (len(tests), rule.id)
-        found = best.get(rule.option_id)
+        found = best.get(option_id)
         if found is None or key < found.key:
-            best[rule.option_id] = _Unlockable(key, rule, assessed, tests)
+            best[option_id] = _Unlockable(key, rule, assessed, tests)
 
     # Order on what the option's rule gives (tier, evidence level, tumour match, id: the
     # same values score() puts in the option), then score and describe only those shown.
@@ -182,17 +186,41 @@ class _Unlockable(NamedTuple):
 
 
 def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessment]] | None:
-    """Each condition of the rule with its assessment; None as soon as one is contradicted.
+    """Each condition of the rule with its assessment, in the rule's order; None if one is
+    contradicted.
 
-    Stopping early changes nothing: an assessment depends only on the view (the
-    knowledge base's stage checks rule out a mechanism or option deriving itself)."""
-    assessed = []
-    for cond in rule.when:
-        assessment = cond.spec.assess(view)
+    Conditions on the profile's own facts are assessed first and the first contradicted
+    one ends the assessment, so that a mechanism is derived only for rules it could still
+    decide. The order changes nothing but the time: an assessment depends only on the view
+    (the knowledge base's stage checks rule out a mechanism or option deriving itself)."""
+    plan = view.kb.index("conditional.plans", _plans)[rule.id]
+    results: list[Assessment | None] = [None] * len(plan)
+    for position, spec in plan:
+        assessment = spec.assess(view)
         if assessment.state == "contradicted":
             return None
-        assessed.append((cond, assessment))
-    return assessed
+        results[position] = assessment
+    return [(cond, result) for cond, result in zip(rule.when, results, strict=True)
+            if result is not None]
+
+
+Plan = tuple[tuple[int, ConditionKind], ...]
+"""A rule's conditions as (position in ``when``, kind), in the order they are assessed."""
+
+
+def _plans(kb: KnowledgeBase) -> dict[str, Plan]:
+    """Rule id -> its assessment plan: conditions on facts first, those on derived
+    mechanisms or options (directly or inside ``not``/``any``) last, each in rule order."""
+    plans: dict[str, Plan] = {}
+    for rule in kb.rules:
+        own = [(i, c.spec) for i, c in enumerate(rule.when) if not _on_derived(c)]
+        derived = [(i, c.spec) for i, c in enumerate(rule.when) if _on_derived(c)]
+        plans[rule.id] = (*own, *derived)
+    return plans
+
+
+def _on_derived(cond: Condition) -> bool:
+    return any(c.kind in ("mechanism", "option") for c in walk_conditions([cond]))
 
 
 def _order(kb: KnowledgeBase, patient: str, rule: Rule) -> tuple[int, int, int, int, str]:

@@ -187,16 +187,17 @@ def members(kb: KnowledgeBase, agents: list[str]) -> set[str]:
 def avoided_in(kb: KnowledgeBase, avoid: list[AvoidOut], agents: list[str]) -> list[str]:
     """The option's agents that an avoid blocks; an avoid whose ``except_with`` agents or
     classes are also in the option does not block it."""
-    if not avoid:
-        return []
-    present = members(kb, agents)
+    present: set[str] | None = None  # computed only for an avoid with exceptions
     out: set[str] = set()
     for item in avoid:
-        if item.except_with and present & kb.expanded(item.except_with):
-            continue
+        if item.except_with:
+            if present is None:
+                present = members(kb, agents)
+            if present & kb.expanded(item.except_with):
+                continue
         avoided = kb.expanded(item.agents)
-        out |= {a for a in agents if a in avoided
-                or any(c in avoided for c in kb.classes_of(a))}
+        out.update(a for a in agents if a in avoided
+                   or any(c in avoided for c in kb.classes_of(a)))
     return sorted(out)
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .conditions import walk_conditions
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
 from .vocabulary import Vocabulary
+
+T = TypeVar("T")
 
 
 class KnowledgeBase:
@@ -50,6 +54,7 @@ class KnowledgeBase:
         self._by_stage: dict[str, tuple[Rule, ...]] | None = None
         self._deriving: dict[tuple[str, str], tuple[Rule, ...]] | None = None
         self._expanded: dict[tuple[str, ...], frozenset[str]] = {}
+        self._indexes: dict[str, Any] = {}
 
     @property
     def version(self) -> str:
@@ -72,6 +77,15 @@ class KnowledgeBase:
             for item in key:
                 out |= self.members_of(item)
             found = self._expanded[key] = frozenset(out)
+        return found
+
+    def index(self, name: str, build: Callable[[KnowledgeBase], T]) -> T:
+        """A look-up table that an evaluation step derives from this knowledge base: built
+        by ``build`` on first use and kept with the knowledge base (which does not change
+        once loaded), so every later evaluation reuses it."""
+        if name not in self._indexes:
+            self._indexes[name] = build(self)
+        found: T = self._indexes[name]
         return found
 
     def rules_at(self, stage: str) -> tuple[Rule, ...]:
