@@ -13,7 +13,6 @@ import importlib.util
 import pickle
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
