@@ -23,6 +23,7 @@ from regimen import Recommender
 from regimen.engine.base import FactRecord
 from regimen.errors import VocabularyError
 from regimen.evaluate import conditional
+from regimen.evaluate import findings as findings_module
 from regimen.evaluate.conditional import MAX_TESTS, ProfileView, conditional_options
 from regimen.evaluate.ctdna import derive_events
 from regimen.evaluate.facts import profile_facts
@@ -107,6 +108,43 @@ def test_memoised_expansion_gives_what_a_scan_of_the_agents_gives(kb: KnowledgeB
     mine.add("changed-by-the-caller")
     assert "changed-by-the-caller" not in kb.expand([some_class])
     assert "changed-by-the-caller" not in kb.expanded([some_class])
+
+
+def test_agents_with_their_classes_match_a_scan(kb: KnowledgeBase) -> None:
+    groups = [[a] for a in sorted(kb.agents)] + [["no-such-agent"]]
+    groups += [list(r.then.option.agents) for r in kb.rules if r.then.option is not None]
+    for group in groups:
+        expected = set(group) | {c for a in group for c in kb.classes_of(a)}
+        assert kb.with_classes(group) == expected
+        assert kb.with_classes(tuple(group)) == expected
+
+
+def test_knowledge_base_memos_stay_bounded(kb: KnowledgeBase,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from regimen.knowledge import base
+
+    fresh = KnowledgeBase(root=kb.root, manifest=kb.manifest, sources=kb.sources,
+                          vocabulary=kb.vocabulary, agents=kb.agents, mechanisms=kb.mechanisms,
+                          rules=kb.rules, rule_files=kb.rule_files, exclusions=kb.exclusions,
+                          digest=kb.digest)
+    monkeypatch.setattr(base, "MEMO_SIZE", 5)
+    agents = sorted(kb.agents)[:20]
+    for agent in agents:
+        assert fresh.expanded([agent]) == _expand_by_scan(kb, [agent])
+        assert agent in fresh.with_classes([agent])
+    assert len(fresh._expanded) <= 5 and len(fresh._with_classes) <= 5
+
+
+def test_citations_are_remembered_as_new_lists_of_the_same_items(kb: KnowledgeBase) -> None:
+    groups = [[r.id] for r in kb.rules[:40]] + [[r.id for r in kb.rules[i:i + 3]]
+                                                 for i in range(0, 60, 3)]
+    for group in groups:
+        first = citations_of(kb, group)
+        assert first == findings_module._citations(kb, group)
+        again = citations_of(kb, group)
+        assert again == first and again is not first
+        again.append(again[0])  # the caller's list: the memo keeps its own
+        assert citations_of(kb, group) == first
 
 
 def test_index_is_built_once_per_knowledge_base(kb: KnowledgeBase) -> None:
@@ -265,12 +303,18 @@ def test_assessment_plan_puts_derived_conditions_last(kb: KnowledgeBase) -> None
     reordered = 0
     for rule in kb.rules:
         plan = plans[rule.id]
-        assert sorted(i for i, _ in plan) == list(range(len(rule.when)))
-        assert all(rule.when[i].spec is spec for i, spec in plan)
-        late = [conditional._on_derived(rule.when[i]) for i, _ in plan]
+        assert sorted(i for i, _, _ in plan) == list(range(len(rule.when)))
+        assert all(rule.when[i].spec is spec for i, _, spec in plan)
+        late = [conditional._on_derived(rule.when[i]) for i, _, _ in plan]
         assert late == sorted(late)  # no fact condition after a derived one
-        reordered += [i for i, _ in plan] != sorted(i for i, _ in plan)
+        reordered += [i for i, _, _ in plan] != sorted(i for i, _, _ in plan)
     assert reordered > 10
+    # a key stands for one condition: equal keys only for equal conditions
+    by_key: dict[int, Condition] = {}
+    for rule in kb.rules:
+        for i, key, _ in plans[rule.id]:
+            assert by_key.setdefault(key, rule.when[i]) == rule.when[i]
+    assert len(by_key) < sum(len(r.when) for r in kb.rules)  # and rules do share some
 
 
 # -- profile validation ------------------------------------------------------------------------

@@ -68,6 +68,8 @@ class ProfileView:
         self._mechanisms = {m.id for m in findings.mechanisms}
         self._options = frozenset(c.id for c in findings.candidates)
         self._cache: dict[tuple[str, str], Assessment] = {}
+        self.assessed: dict[int, Assessment] = {}
+        """Condition key (see :func:`_plans`) -> its assessment for this profile."""
 
     @property
     def proposed(self) -> frozenset[str]:
@@ -195,8 +197,11 @@ def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessme
     (the knowledge base's stage checks rule out a mechanism or option deriving itself)."""
     plan = view.kb.index("conditional.plans", _plans)[rule.id]
     results: list[Assessment | None] = [None] * len(plan)
-    for position, spec in plan:
-        assessment = spec.assess(view)
+    memo = view.assessed
+    for position, key, spec in plan:
+        assessment = memo.get(key)
+        if assessment is None:
+            assessment = memo[key] = spec.assess(view)
         if assessment.state == "contradicted":
             return None
         results[position] = assessment
@@ -204,18 +209,22 @@ def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessme
             if result is not None]
 
 
-Plan = tuple[tuple[int, ConditionKind], ...]
-"""A rule's conditions as (position in ``when``, kind), in the order they are assessed."""
+Plan = tuple[tuple[int, int, ConditionKind], ...]
+"""A rule's conditions as (position in ``when``, condition key, kind), in the order they
+are assessed. Equal conditions of different rules share a key, so a profile assesses
+each once (:attr:`ProfileView.assessed`)."""
 
 
 def _plans(kb: KnowledgeBase) -> dict[str, Plan]:
     """Rule id -> its assessment plan: conditions on facts first, those on derived
     mechanisms or options (directly or inside ``not``/``any``) last, each in rule order."""
+    keys: dict[str, int] = {}
     plans: dict[str, Plan] = {}
     for rule in kb.rules:
-        own = [(i, c.spec) for i, c in enumerate(rule.when) if not _on_derived(c)]
-        derived = [(i, c.spec) for i, c in enumerate(rule.when) if _on_derived(c)]
-        plans[rule.id] = (*own, *derived)
+        steps = [(i, keys.setdefault(c.model_dump_json(), len(keys)), c.spec)
+                 for i, c in enumerate(rule.when)]
+        plans[rule.id] = (*(s for s in steps if not _on_derived(rule.when[s[0]])),
+                          *(s for s in steps if _on_derived(rule.when[s[0]])))
     return plans
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engine.base import Firing
-from ..knowledge.base import KnowledgeBase
+from ..knowledge.base import MEMO_SIZE, KnowledgeBase
 from ..knowledge.language import Citation
 from ..models import CONFIDENCE_LEVELS, STAGES
 from ..result import AvoidOut, CautionOut, CitationOut, MechanismOut, TestOut, TraceEntry
@@ -21,6 +21,24 @@ def matched_text(firing: Firing) -> list[str]:
 
 
 def citations_of(kb: KnowledgeBase, rule_ids: list[str]) -> list[CitationOut]:
+    """The citations of these rules, merged and sorted (a new list of shared, frozen items;
+    remembered per set of rules with the knowledge base)."""
+    memo: dict[tuple[str, ...], list[CitationOut]] = kb.index("findings.citations", _new_memo)
+    key = tuple(rule_ids)
+    found = memo.get(key)
+    if found is None:
+        found = _citations(kb, rule_ids)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return list(found)
+
+
+def _new_memo(kb: KnowledgeBase) -> dict[tuple[str, ...], list[CitationOut]]:
+    return {}
+
+
+def _citations(kb: KnowledgeBase, rule_ids: list[str]) -> list[CitationOut]:
     seen: dict[tuple[str, tuple[int, ...], str], CitationOut] = {}
     for rule_id in sorted(rule_ids):
         for cite in kb.rules_by_id[rule_id].cite:

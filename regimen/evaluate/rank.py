@@ -179,25 +179,21 @@ def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str 
     return f"extrapolated from another GI tumour type ({names})"
 
 
-def members(kb: KnowledgeBase, agents: list[str]) -> set[str]:
+def members(kb: KnowledgeBase, agents: list[str]) -> frozenset[str]:
     """An option's agents and every class they belong to."""
-    return set(agents) | {c for a in agents for c in kb.classes_of(a)}
+    return kb.with_classes(agents)
 
 
 def avoided_in(kb: KnowledgeBase, avoid: list[AvoidOut], agents: list[str]) -> list[str]:
     """The option's agents that an avoid blocks; an avoid whose ``except_with`` agents or
     classes are also in the option does not block it."""
-    present: set[str] | None = None  # computed only for an avoid with exceptions
     out: set[str] = set()
     for item in avoid:
-        if item.except_with:
-            if present is None:
-                present = members(kb, agents)
-            if present & kb.expanded(item.except_with):
-                continue
+        if item.except_with and not members(kb, agents).isdisjoint(
+                kb.expanded(item.except_with)):
+            continue
         avoided = kb.expanded(item.agents)
-        out.update(a for a in agents if a in avoided
-                   or any(c in avoided for c in kb.classes_of(a)))
+        out.update(a for a in agents if not avoided.isdisjoint(kb.with_classes((a,))))
     return sorted(out)
 
 

@@ -12,6 +12,8 @@ from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
 from .vocabulary import Vocabulary
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class KnowledgeBase:
@@ -54,6 +56,7 @@ class KnowledgeBase:
         self._by_stage: dict[str, tuple[Rule, ...]] | None = None
         self._deriving: dict[tuple[str, str], tuple[Rule, ...]] | None = None
         self._expanded: dict[tuple[str, ...], frozenset[str]] = {}
+        self._with_classes: dict[tuple[str, ...], frozenset[str]] = {}
         self._indexes: dict[str, Any] = {}
 
     @property
@@ -76,7 +79,8 @@ class KnowledgeBase:
             out: set[str] = set()
             for item in key:
                 out |= self.members_of(item)
-            found = self._expanded[key] = frozenset(out)
+            found = frozenset(out)
+            _remember(self._expanded, key, found)
         return found
 
     def index(self, name: str, build: Callable[[KnowledgeBase], T]) -> T:
@@ -86,6 +90,15 @@ class KnowledgeBase:
         if name not in self._indexes:
             self._indexes[name] = build(self)
         found: T = self._indexes[name]
+        return found
+
+    def with_classes(self, agents: list[str] | tuple[str, ...]) -> frozenset[str]:
+        """The agents and every class they belong to (memoised like :meth:`expanded`)."""
+        key = tuple(agents)
+        found = self._with_classes.get(key)
+        if found is None:
+            found = frozenset({*key, *(c for a in key for c in self.classes_of(a))})
+            _remember(self._with_classes, key, found)
         return found
 
     def rules_at(self, stage: str) -> tuple[Rule, ...]:
@@ -170,3 +183,14 @@ class KnowledgeBase:
         for mechanism in self.mechanisms.values():
             agents |= self.expand(mechanism.blunts)
         return agents
+
+
+MEMO_SIZE = 20_000
+"""Entries a memo of the knowledge base keeps before it starts again (the keys are the
+knowledge base's own ids, so this is only a bound against unexpected growth)."""
+
+
+def _remember(memo: dict[K, V], key: K, value: V) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
