@@ -132,15 +132,15 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
         spec = rule.then.option
         assert spec is not None
         agents = list(spec.agents)
-        if spec.not_after and already_given(kb, profile, spec) is not None:
-            continue
         if progressed and any(kb.active_ingredient(a) in progressed
                               and a not in spec.rechallenge for a in agents):
             continue
-        if findings.avoid and avoided_in(kb, findings.avoid, agents):
-            continue
-        assessed = _assess_all(view, rule)
+        assessed = _assess_all(view, rule)  # most rules end here (cheapest filter first)
         if assessed is None:
+            continue
+        if spec.not_after and already_given(kb, profile, spec) is not None:
+            continue
+        if findings.avoid and avoided_in(kb, findings.avoid, agents):
             continue
         tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
         if not tests or len(tests) > MAX_TESTS:
@@ -216,16 +216,27 @@ each once (:attr:`ProfileView.assessed`)."""
 
 
 def _plans(kb: KnowledgeBase) -> dict[str, Plan]:
-    """Rule id -> its assessment plan: conditions on facts first, those on derived
-    mechanisms or options (directly or inside ``not``/``any``) last, each in rule order."""
+    """Rule id -> its assessment plan: conditions on the patient's history first (never
+    unknown, so most often the ones that contradict), then the other conditions on facts,
+    then those on derived mechanisms or options (directly or inside ``not``/``any``); in
+    rule order within each group."""
     keys: dict[str, int] = {}
     plans: dict[str, Plan] = {}
     for rule in kb.rules:
-        steps = [(i, keys.setdefault(c.model_dump_json(), len(keys)), c.spec)
-                 for i, c in enumerate(rule.when)]
-        plans[rule.id] = (*(s for s in steps if not _on_derived(rule.when[s[0]])),
-                          *(s for s in steps if _on_derived(rule.when[s[0]])))
+        steps = sorted(((_cost(c), i, keys.setdefault(c.model_dump_json(), len(keys)), c.spec)
+                        for i, c in enumerate(rule.when)), key=lambda step: step[:2])
+        plans[rule.id] = tuple((i, key, spec) for _, i, key, spec in steps)
     return plans
+
+
+HISTORY = ("tumour", "therapy", "ctdna", "condition")
+"""Condition kinds a profile always settles (see ConditionKind.assess)."""
+
+
+def _cost(cond: Condition) -> int:
+    if _on_derived(cond):
+        return 2
+    return 0 if cond.kind in HISTORY else 1
 
 
 def _on_derived(cond: Condition) -> bool:
