@@ -362,3 +362,25 @@ def test_control_character_search_finds_what_a_scan_finds() -> None:
         for text in (char, f"ab{char}", f"{char}cd\x07", f"x{char}\u202ey"):
             assert _unsafe_character(text) == _unsafe_by_scan(text), hex(code)
     assert _unsafe_character("plain text, ünïcode and ‘quotes’") is None
+
+
+# -- findings ----------------------------------------------------------------------------------
+
+def test_remembered_fact_descriptions_match_matched_text(recommender: Recommender) -> None:
+    from regimen.engine.base import Firing
+
+    kb = recommender.kb
+    text = findings_module._MatchedText()
+    checked = 0
+    for profile in _generator().ProfileGenerator(kb).profiles(40, seed=5):
+        model = recommender.load(profile)
+        events = derive_events(model.ctdna, model.therapies, model.settings.ctdna)
+        firings = recommender.engine.run(list(profile_facts(model, kb, events)))
+        for firing in firings:
+            assert text(firing) == findings_module.matched_text(firing)
+            assert text(firing) == findings_module.matched_text(firing)  # remembered
+            checked += 1
+    assert checked > 100
+    odd = Firing(rule="r", stage="test", derived=FactRecord.of("Test", id="r"),
+                 matched=(FactRecord.of("Tme", feature=["not", "hashable"]),))
+    assert text(odd) == findings_module.matched_text(odd)
