@@ -32,7 +32,7 @@ from ..knowledge.conditions import (
     fewest_tests,
     walk_conditions,
 )
-from ..knowledge.language import Rule
+from ..knowledge.language import OptionSpec, Rule
 from ..models import EVIDENCE_LEVELS
 from ..profile import Profile
 from ..result import ConditionalOption, MissingCondition, OptionOut, TestOut
@@ -70,6 +70,7 @@ class ProfileView:
         self._cache: dict[tuple[str, str], Assessment] = {}
         self.assessed: dict[int, Assessment] = {}
         """Condition key (see :func:`_plans`) -> its assessment for this profile."""
+        self.plans = kb.index("conditional.plans", _plans)
 
     @property
     def proposed(self) -> frozenset[str]:
@@ -125,12 +126,9 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
 
     proposed = view.proposed
     best: dict[str, _Unlockable] = {}
-    for rule in kb.rules_at("option"):
-        option_id = rule.option_id
+    for rule, option_id, spec in kb.index("conditional.options", _option_rules):
         if option_id in proposed:
             continue
-        spec = rule.then.option
-        assert spec is not None
         agents = list(spec.agents)
         if progressed and any(kb.active_ingredient(a) in progressed
                               and a not in spec.rechallenge for a in agents):
@@ -195,7 +193,7 @@ def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessme
     one ends the assessment, so that a mechanism is derived only for rules it could still
     decide. The order changes nothing but the time: an assessment depends only on the view
     (the knowledge base's stage checks rule out a mechanism or option deriving itself)."""
-    plan = view.kb.index("conditional.plans", _plans)[rule.id]
+    plan = view.plans[rule.id]
     results: list[Assessment | None] = [None] * len(plan)
     memo = view.assessed
     for position, key, spec in plan:
@@ -207,6 +205,15 @@ def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessme
         results[position] = assessment
     return [(cond, result) for cond, result in zip(rule.when, results, strict=True)
             if result is not None]
+
+
+def _option_rules(kb: KnowledgeBase) -> tuple[tuple[Rule, str, OptionSpec], ...]:
+    """The option rules with their option id and spec, in knowledge-base order."""
+    out = []
+    for rule in kb.rules_at("option"):
+        assert rule.then.option is not None
+        out.append((rule, rule.option_id, rule.then.option))
+    return tuple(out)
 
 
 Plan = tuple[tuple[int, int, ConditionKind], ...]
