@@ -384,3 +384,10 @@ def test_remembered_fact_descriptions_match_matched_text(recommender: Recommende
     odd = Firing(rule="r", stage="test", derived=FactRecord.of("Test", id="r"),
                  matched=(FactRecord.of("Tme", feature=["not", "hashable"]),))
     assert text(odd) == findings_module.matched_text(odd)
+
+
+def test_an_option_has_every_field_of_a_recommendation_but_its_rank() -> None:
+    # conditional options copy a scored Recommendation into an OptionOut by attribute
+    from regimen.result import Recommendation
+
+    assert set(OptionOut.model_fields) == set(Recommendation.model_fields) - {"rank"}

@@ -164,7 +164,7 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
                          confidences=confidences)
         rec = score(kb, profile, cand, findings, organoid, active, progressed)
         items.append(ConditionalOption(
-            option=OptionOut.model_validate(rec.model_dump(exclude={"rank"})),
+            option=OptionOut.model_validate(rec, from_attributes=True),
             missing=[MissingCondition(text=c.describe(),
                                       condition=c.model_dump(mode="json", by_alias=True,
                                                              exclude_none=True),
