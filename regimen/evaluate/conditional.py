@@ -129,12 +129,12 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
     for rule, option_id, spec in kb.index("conditional.options", _option_rules):
         if option_id in proposed:
             continue
+        assessed = _assess_all(view, rule)  # most rules end here (cheapest filter first)
+        if assessed is None:
+            continue
         agents = list(spec.agents)
         if progressed and any(kb.active_ingredient(a) in progressed
                               and a not in spec.rechallenge for a in agents):
-            continue
-        assessed = _assess_all(view, rule)  # most rules end here (cheapest filter first)
-        if assessed is None:
             continue
         if spec.not_after and already_given(kb, profile, spec) is not None:
             continue
@@ -151,7 +151,8 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
     # Order on what the option's rule gives (tier, evidence level, tumour match, id: the
     # same values score() puts in the option), then score and describe only those shown.
     patient = profile.tumour.type
-    ordered = sorted(best.values(), key=lambda u: _order(kb, patient, u.rule))
+    orders = kb.index("conditional.orders", _new_orders)
+    ordered = sorted(best.values(), key=lambda u: _order(kb, orders, patient, u.rule))
     items = []
     for entry in ordered[:cap]:
         rule, assessed = entry.rule, entry.assessed
@@ -250,8 +251,25 @@ def _on_derived(cond: Condition) -> bool:
     return any(c.kind in ("mechanism", "option") for c in walk_conditions([cond]))
 
 
-def _order(kb: KnowledgeBase, patient: str, rule: Rule) -> tuple[int, int, int, int, str]:
-    """Tier, then evidence and tumour-match points, evidence level, tumour match, option id."""
+Order = tuple[int, int, int, int, str]
+
+
+def _new_orders(kb: KnowledgeBase) -> dict[tuple[str, str], Order]:
+    return {}
+
+
+def _order(kb: KnowledgeBase, orders: dict[tuple[str, str], Order], patient: str,
+           rule: Rule) -> Order:
+    """Tier, then evidence and tumour-match points, evidence level, tumour match, option id
+    (remembered per tumour type and rule in ``orders``)."""
+    key = (patient, rule.id)
+    found = orders.get(key)
+    if found is None:
+        found = orders[key] = _order_of(kb, patient, rule)
+    return found
+
+
+def _order_of(kb: KnowledgeBase, patient: str, rule: Rule) -> Order:
     spec = rule.then.option
     assert spec is not None
     match = tumour_match(kb, patient, spec.studied_in, agnostic=spec.tier is not None)
