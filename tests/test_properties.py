@@ -175,12 +175,15 @@ def test_evaluation_invariants(profile: dict[str, Any]) -> None:
                 if source.has_reference_list:
                     assert ref in source.references
 
-    # nothing is both recommended and avoided
-    avoided = set()
-    for item in result.avoid:
-        avoided |= KB.expand(item.agents)
+    # nothing is both recommended and avoided (an avoid does not block an option that holds
+    # one of its except_with agents or classes: the approved combination lifts it)
     for rec in result.recommendations:
-        assert not any(blocked(a, avoided) for a in rec.agents), rec.id
+        present = set(rec.agents) | {c for a in rec.agents for c in KB.classes_of(a)}
+        for item in result.avoid:
+            if present & KB.expand(item.except_with):
+                continue
+            avoided = KB.expand(item.agents)
+            assert not any(blocked(a, avoided) for a in rec.agents), (rec.id, item.id)
 
     # nothing the tumour progressed on is recommended, unless deliberately re-used
     progressed = {a for t in result.patient.therapies if t.response == "PD" for a in t.agents}
