@@ -652,17 +652,17 @@ def looks_like_person_name(profile_id: str | None) -> bool:
 
 def _unsafe_character(text: str) -> str | None:
     """The first control (C0, DEL, C1) or bidirectional-formatting character in ``text``."""
-    for char in text:
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F or char in BIDI_CONTROLS:
-            return char
-    return None
+    found = _UNSAFE.search(text)
+    return found.group() if found is not None else None
 
 
 BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
                           "\u2066\u2067\u2068\u2069\u2028\u2029")
 """Characters that reorder or break displayed text (right-to-left overrides, isolates,
 marks, line and paragraph separators)."""
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
+"""One C0, DEL, C1 or :data:`BIDI_CONTROLS` character (searched in C, not per character)."""
 
 
 def _check_text(doc: Document, value: Any, path: tuple[str | int, ...] = ()) -> None:

@@ -18,8 +18,8 @@ out of the recommendations.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ..engine.base import FactRecord
 from ..knowledge.base import KnowledgeBase
@@ -27,9 +27,12 @@ from ..knowledge.conditions import (
     CONTRADICTED,
     SATISFIED,
     Assessment,
+    Condition,
+    ConditionKind,
     fewest_tests,
+    walk_conditions,
 )
-from ..knowledge.language import Rule
+from ..knowledge.language import OptionSpec, Rule
 from ..models import EVIDENCE_LEVELS
 from ..profile import Profile
 from ..result import ConditionalOption, MissingCondition, OptionOut, TestOut
@@ -42,6 +45,8 @@ from .rank import (
     already_given,
     avoided_in,
     score,
+    tier_of,
+    tumour_match,
 )
 
 DEFAULT_CAP = 10
@@ -57,20 +62,24 @@ class ProfileView:
     def __init__(self, kb: KnowledgeBase, facts: Iterable[FactRecord],
                  findings: Findings) -> None:
         self.kb = kb
-        self._facts: dict[str, list[dict[str, Any]]] = {}
+        self._facts: dict[str, list[Mapping[str, Any]]] = {}
         for record in facts:
             self._facts.setdefault(record.kind, []).append(record.as_dict())
         self._mechanisms = {m.id for m in findings.mechanisms}
-        self._options = {c.id for c in findings.candidates}
+        self._options = frozenset(c.id for c in findings.candidates)
         self._cache: dict[tuple[str, str], Assessment] = {}
+        self.assessed: dict[int, Assessment] = {}
+        """Condition key (see :func:`_plans`) -> its assessment for this profile."""
+        self.plans = kb.index("conditional.plans", _plans)
 
     @property
-    def proposed(self) -> set[str]:
+    def proposed(self) -> frozenset[str]:
         """Option ids the evaluation proposed."""
-        return set(self._options)
+        return self._options
 
-    def facts(self, kind: str) -> list[Mapping[str, Any]]:
-        return list(self._facts.get(kind, []))
+    def facts(self, kind: str) -> Sequence[Mapping[str, Any]]:
+        """The facts of one kind (shared: read them, do not change them)."""
+        return self._facts.get(kind, ())
 
     def classes_of(self, agent: str) -> list[str]:
         return list(self.kb.classes_of(agent))
@@ -88,26 +97,19 @@ class ProfileView:
         if value in made:
             return SATISFIED
         self._cache[(kind, value)] = CONTRADICTED  # guards against cycles
-        routes = [assess_rule(self, rule) for rule in self.kb.rules
-                  if rule.stage == kind and _derives(rule, kind, value)]
+        routes = [assess_rule(self, rule) for rule in self.kb.rules_deriving(kind, value)]
         if any(a.state == "unknown" for a in routes):
             return fewest_tests(routes)
         return CONTRADICTED
 
 
-def _derives(rule: Rule, kind: str, value: str) -> bool:
-    if kind == "mechanism":
-        return rule.then.mechanism == value
-    return rule.option_id == value
-
-
 def assess_rule(view: ProfileView, rule: Rule) -> Assessment:
     """All of a rule's conditions: contradicted if one is, unknown (with every test) if one
     is, else satisfied."""
-    results = [c.spec.assess(view) for c in rule.when]
-    if any(a.state == "contradicted" for a in results):
+    assessed = _assess_all(view, rule)
+    if assessed is None:
         return CONTRADICTED
-    tests = sorted({t for a in results if a.state == "unknown" for t in a.tests})
+    tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
     return Assessment("unknown", tuple(tests)) if tests else SATISFIED
 
 
@@ -122,26 +124,39 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
     active = {m.id for m in findings.mechanisms}
     confidence = findings.mechanism_confidence
 
-    best: dict[str, tuple[int, str, ConditionalOption]] = {}
-    for rule in kb.rules:
-        if rule.stage != "option" or rule.option_id in view.proposed:
+    proposed = view.proposed
+    best: dict[str, _Unlockable] = {}
+    for rule, option_id, spec in kb.index("conditional.options", _option_rules):
+        if option_id in proposed:
             continue
-        spec = rule.then.option
-        assert spec is not None
+        assessed = _assess_all(view, rule)  # most rules end here (cheapest filter first)
+        if assessed is None:
+            continue
         agents = list(spec.agents)
-        if already_given(kb, profile, spec) is not None:
+        if progressed and any(kb.active_ingredient(a) in progressed
+                              and a not in spec.rechallenge for a in agents):
             continue
-        if avoided_in(kb, findings.avoid, agents) or any(
-                kb.active_ingredient(a) in progressed and a not in spec.rechallenge
-                for a in agents):
+        if spec.not_after and already_given(kb, profile, spec) is not None:
             continue
-        assessed = [(i, c, c.spec.assess(view)) for i, c in enumerate(rule.when)]
-        if any(a.state == "contradicted" for _, _, a in assessed):
+        if findings.avoid and avoided_in(kb, findings.avoid, agents):
             continue
-        tests = sorted({t for _, _, a in assessed if a.state == "unknown" for t in a.tests})
+        tests = sorted({t for _, a in assessed if a.state == "unknown" for t in a.tests})
         if not tests or len(tests) > MAX_TESTS:
             continue
-        addresses = {m for _, c, a in assessed if c.kind == "mechanism" and a.state == "satisfied"
+        key = (len(tests), rule.id)
+        found = best.get(option_id)
+        if found is None or key < found.key:
+            best[option_id] = _Unlockable(key, rule, assessed, tests)
+
+    # Order on what the option's rule gives (tier, evidence level, tumour match, id: the
+    # same values score() puts in the option), then score and describe only those shown.
+    patient = profile.tumour.type
+    orders = kb.index("conditional.orders", _new_orders)
+    ordered = sorted(best.values(), key=lambda u: _order(kb, orders, patient, u.rule))
+    items = []
+    for entry in ordered[:cap]:
+        rule, assessed = entry.rule, entry.assessed
+        addresses = {m for c, a in assessed if c.kind == "mechanism" and a.state == "satisfied"
                      for m in c.spec.any_of if m in active}  # type: ignore[attr-defined]
         confidences = [confidence[m] for m in sorted(addresses)]
         if rule.then.confidence:
@@ -149,25 +164,116 @@ def conditional_options(kb: KnowledgeBase, profile: Profile, facts: Iterable[Fac
         cand = Candidate(id=rule.option_id, rules=[rule.id], addresses=addresses,
                          confidences=confidences)
         rec = score(kb, profile, cand, findings, organoid, active, progressed)
-        item = ConditionalOption(
-            option=OptionOut.model_validate(rec.model_dump(exclude={"rank"})),
+        items.append(ConditionalOption(
+            option=OptionOut.model_validate(rec, from_attributes=True),
             missing=[MissingCondition(text=c.describe(),
                                       condition=kb.condition_json(rule.id, i, c),
                                       tests=list(a.tests))
-                     for i, c, a in assessed if a.state == "unknown"],
-            tests=tests,
+                     for i, (c, a) in enumerate(assessed) if a.state == "unknown"],
+            tests=entry.tests,
             citations=citations_of(kb, [rule.id]),
-        )
-        key = (len(tests), rule.id)
-        if rule.option_id not in best or key < best[rule.option_id][:2]:
-            best[rule.option_id] = (*key, item)
+        ))
+    return items, max(0, len(ordered) - cap)
 
-    items = sorted((entry[2] for entry in best.values()), key=lambda i: (
-        TIERS.index(i.option.tier),
-        -(EVIDENCE_POINTS[i.option.evidence_level] + MATCH_POINTS[i.option.tumour_match]),
-        EVIDENCE_LEVELS.index(i.option.evidence_level),
-        MATCH_LEVELS.index(i.option.tumour_match), i.option.id))
-    return items[:cap], max(0, len(items) - cap)
+
+class _Unlockable(NamedTuple):
+    """An option rule that one or two tests would unlock, before it is scored."""
+
+    key: tuple[int, str]  # (tests needed, rule id): the best rule of an option has the least
+    rule: Rule
+    assessed: list[tuple[Condition, Assessment]]
+    tests: list[str]
+
+
+def _assess_all(view: ProfileView, rule: Rule) -> list[tuple[Condition, Assessment]] | None:
+    """Each condition of the rule with its assessment, in the rule's order; None if one is
+    contradicted.
+
+    Conditions on the profile's own facts are assessed first and the first contradicted
+    one ends the assessment, so that a mechanism is derived only for rules it could still
+    decide. The order changes nothing but the time: an assessment depends only on the view
+    (the knowledge base's stage checks rule out a mechanism or option deriving itself)."""
+    plan = view.plans[rule.id]
+    results: list[Assessment | None] = [None] * len(plan)
+    memo = view.assessed
+    for position, key, spec in plan:
+        assessment = memo.get(key)
+        if assessment is None:
+            assessment = memo[key] = spec.assess(view)
+        if assessment.state == "contradicted":
+            return None
+        results[position] = assessment
+    return [(cond, result) for cond, result in zip(rule.when, results, strict=True)
+            if result is not None]
+
+
+def _option_rules(kb: KnowledgeBase) -> tuple[tuple[Rule, str, OptionSpec], ...]:
+    """The option rules with their option id and spec, in knowledge-base order."""
+    out = []
+    for rule in kb.rules_at("option"):
+        assert rule.then.option is not None
+        out.append((rule, rule.option_id, rule.then.option))
+    return tuple(out)
+
+
+Plan = tuple[tuple[int, int, ConditionKind], ...]
+"""A rule's conditions as (position in ``when``, condition key, kind), in the order they
+are assessed. Equal conditions of different rules share a key, so a profile assesses
+each once (:attr:`ProfileView.assessed`)."""
+
+
+def _plans(kb: KnowledgeBase) -> dict[str, Plan]:
+    """Rule id -> its assessment plan: conditions on the patient's history first (never
+    unknown, so most often the ones that contradict), then the other conditions on facts,
+    then those on derived mechanisms or options (directly or inside ``not``/``any``); in
+    rule order within each group."""
+    keys: dict[str, int] = {}
+    plans: dict[str, Plan] = {}
+    for rule in kb.rules:
+        steps = sorted(((_cost(c), i, keys.setdefault(c.model_dump_json(), len(keys)), c.spec)
+                        for i, c in enumerate(rule.when)), key=lambda step: step[:2])
+        plans[rule.id] = tuple((i, key, spec) for _, i, key, spec in steps)
+    return plans
+
+
+HISTORY = ("tumour", "therapy", "ctdna", "condition")
+"""Condition kinds a profile always settles (see ConditionKind.assess)."""
+
+
+def _cost(cond: Condition) -> int:
+    if _on_derived(cond):
+        return 2
+    return 0 if cond.kind in HISTORY else 1
+
+
+def _on_derived(cond: Condition) -> bool:
+    return any(c.kind in ("mechanism", "option") for c in walk_conditions([cond]))
+
+
+Order = tuple[int, int, int, int, str]
+
+
+def _new_orders(kb: KnowledgeBase) -> dict[tuple[str, str], Order]:
+    return {}
+
+
+def _order(kb: KnowledgeBase, orders: dict[tuple[str, str], Order], patient: str,
+           rule: Rule) -> Order:
+    """Tier, then evidence and tumour-match points, evidence level, tumour match, option id
+    (remembered per tumour type and rule in ``orders``)."""
+    key = (patient, rule.id)
+    found = orders.get(key)
+    if found is None:
+        found = orders[key] = _order_of(kb, patient, rule)
+    return found
+
+
+def _order_of(kb: KnowledgeBase, patient: str, rule: Rule) -> Order:
+    spec = rule.then.option
+    assert spec is not None
+    match = tumour_match(kb, patient, spec.studied_in, agnostic=spec.tier is not None)
+    return (TIERS.index(tier_of(spec)), -(EVIDENCE_POINTS[spec.evidence] + MATCH_POINTS[match]),
+            EVIDENCE_LEVELS.index(spec.evidence), MATCH_LEVELS.index(match), rule.option_id)
 
 
 def with_unlocks(tests: list[TestOut], options: list[ConditionalOption]) -> list[TestOut]:

@@ -137,8 +137,9 @@ def _unread_context(profile: Profile) -> Iterator[tuple[str, str]]:
 def not_considered(profile: Profile, kb: KnowledgeBase) -> list[NotConsidered]:
     """Every profile item that no rule reads, with the reason (profile order)."""
     out: list[NotConsidered] = []
+    seen: set[tuple[str, str]] = set()
     for item, reason in _items(profile, kb):
-        entry = NotConsidered(item=item, reason=reason)
-        if entry not in out:
-            out.append(entry)
+        if (item, reason) not in seen:
+            seen.add((item, reason))
+            out.append(NotConsidered(item=item, reason=reason))
     return out

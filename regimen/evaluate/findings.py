@@ -5,10 +5,11 @@ Order never depends on firing order: everything is sorted on explicit keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..engine.base import Firing
-from ..knowledge.base import KnowledgeBase
+from ..engine.base import FactRecord, Firing
+from ..knowledge.base import MEMO_SIZE, KnowledgeBase
 from ..knowledge.language import Citation
 from ..models import CONFIDENCE_LEVELS, STAGES
 from ..result import (
@@ -28,7 +29,51 @@ def matched_text(firing: Firing) -> list[str]:
     return sorted(describe(f) for f in firing.matched)
 
 
+class _MatchedText:
+    """:func:`matched_text` for the firings of one evaluation, each fact described once
+    (most rules match the same tumour and therapy facts) and each firing once."""
+
+    def __init__(self) -> None:
+        self._facts: dict[FactRecord, str] = {}
+        # by id(): each entry holds its firing, so that no other object can take its id
+        self._firings: dict[int, tuple[Firing, list[str]]] = {}
+
+    def __call__(self, firing: Firing) -> list[str]:
+        found = self._firings.get(id(firing))
+        if found is None:
+            found = self._firings[id(firing)] = (
+                firing, sorted(self._describe(f) for f in firing.matched))
+        return list(found[1])
+
+    def _describe(self, record: FactRecord) -> str:
+        try:
+            text = self._facts.get(record)
+        except TypeError:  # a value that cannot be hashed: describe it every time
+            return describe(record)
+        if text is None:
+            text = self._facts[record] = describe(record)
+        return text
+
+
 def citations_of(kb: KnowledgeBase, rule_ids: list[str]) -> list[CitationOut]:
+    """The citations of these rules, merged and sorted (a new list of shared, frozen items;
+    remembered per set of rules with the knowledge base)."""
+    memo: dict[tuple[str, ...], list[CitationOut]] = kb.index("findings.citations", _new_memo)
+    key = tuple(rule_ids)
+    found = memo.get(key)
+    if found is None:
+        found = _citations(kb, rule_ids)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return list(found)
+
+
+def _new_memo(kb: KnowledgeBase) -> dict[tuple[str, ...], list[CitationOut]]:
+    return {}
+
+
+def _citations(kb: KnowledgeBase, rule_ids: list[str]) -> list[CitationOut]:
     seen: dict[tuple[str, tuple[int, ...], str], CitationOut] = {}
     for rule_id in sorted(rule_ids):
         for cite in kb.rules_by_id[rule_id].cite:
@@ -71,12 +116,13 @@ def _strongest(levels: list[str]) -> str:
 
 
 def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
+    text = _MatchedText()
     by_stage: dict[str, list[Firing]] = {s: [] for s in STAGES}
     for firing in firings:
         by_stage[firing.stage].append(firing)
 
     # mechanisms: merged by id across the rules that derived them
-    mech_rules, mech_evidence = _group_by_derived_id(by_stage["mechanism"])
+    mech_rules, mech_evidence = _group_by_derived_id(by_stage["mechanism"], text)
     mech_conf: dict[str, list[str]] = {}
     for firing in by_stage["mechanism"]:
         mech_conf.setdefault(firing.derived["id"], []).append(firing.derived["confidence"])
@@ -109,14 +155,14 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
         cand.rules.sort()
 
     avoid = []
-    for rule_id, evidence in _merge(by_stage["avoid"]).items():
+    for rule_id, evidence in _merge(by_stage["avoid"], text).items():
         spec = kb.rules_by_id[rule_id].then.avoid
         assert spec is not None
         avoid.append(AvoidOut(id=rule_id, agents=list(spec.agents), reason=spec.reason,
                               scope=spec.scope, except_with=list(spec.except_with),
                               evidence=evidence, citations=citations_of(kb, [rule_id])))
 
-    caution_rules, caution_evidence = _group_by_derived_id(by_stage["caution"])
+    caution_rules, caution_evidence = _group_by_derived_id(by_stage["caution"], text)
     cautions = []
     for cid in sorted(caution_rules):
         rules = sorted(caution_rules[cid])
@@ -135,7 +181,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
                                    citations=citations_of(kb, rules)))
 
     tests = []
-    for rule_id in sorted(_merge(by_stage["test"])):
+    for rule_id in sorted(_merge(by_stage["test"], text)):
         test_spec = kb.rules_by_id[rule_id].then.test
         assert test_spec is not None
         tests.append(TestOut(id=rule_id, test=test_spec.test, why=test_spec.why,
@@ -154,7 +200,7 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
             evidence=sorted(pref_evidence[pid]), citations=citations_of(kb, rules)))
 
     trace = sorted(
-        (TraceEntry(rule=f.rule, stage=f.stage, matched=matched_text(f),
+        (TraceEntry(rule=f.rule, stage=f.stage, matched=text(f),
                     derived=_derived_label(f)) for f in firings),
         key=lambda t: (STAGES.index(t.stage), t.rule, t.derived, t.matched),
     )
@@ -163,8 +209,8 @@ def collect(kb: KnowledgeBase, firings: list[Firing]) -> Findings:
                     cautions=cautions, tests=tests, trace=trace, preferences=preferences)
 
 
-def _group_by_derived_id(firings: list[Firing]) -> tuple[dict[str, list[str]],
-                                                         dict[str, set[str]]]:
+def _group_by_derived_id(firings: list[Firing], text: Callable[[Firing], list[str]] = matched_text,
+                         ) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     """Derived id -> the rules that derived it, and the facts they matched."""
     rules: dict[str, list[str]] = {}
     evidence: dict[str, set[str]] = {}
@@ -173,14 +219,15 @@ def _group_by_derived_id(firings: list[Firing]) -> tuple[dict[str, list[str]],
         rules.setdefault(derived_id, [])
         if firing.rule not in rules[derived_id]:
             rules[derived_id].append(firing.rule)
-        evidence.setdefault(derived_id, set()).update(matched_text(firing))
+        evidence.setdefault(derived_id, set()).update(text(firing))
     return rules, evidence
 
 
-def _merge(firings: list[Firing]) -> dict[str, list[str]]:
+def _merge(firings: list[Firing], text: Callable[[Firing], list[str]] = matched_text,
+           ) -> dict[str, list[str]]:
     out: dict[str, set[str]] = {}
     for firing in firings:
-        out.setdefault(firing.rule, set()).update(matched_text(firing))
+        out.setdefault(firing.rule, set()).update(text(firing))
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 

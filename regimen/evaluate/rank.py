@@ -182,22 +182,21 @@ def _extrapolation(kb: KnowledgeBase, match: str, studied_in: list[str]) -> str 
     return f"extrapolated from another GI tumour type ({names})"
 
 
-def members(kb: KnowledgeBase, agents: list[str]) -> set[str]:
+def members(kb: KnowledgeBase, agents: list[str]) -> frozenset[str]:
     """An option's agents and every class they belong to."""
-    return set(agents) | {c for a in agents for c in kb.classes_of(a)}
+    return kb.with_classes(agents)
 
 
 def avoided_in(kb: KnowledgeBase, avoid: list[AvoidOut], agents: list[str]) -> list[str]:
     """The option's agents that an avoid blocks; an avoid whose ``except_with`` agents or
     classes are also in the option does not block it."""
-    present = members(kb, agents)
     out: set[str] = set()
     for item in avoid:
-        if item.except_with and present & kb.expand(item.except_with):
+        if item.except_with and not members(kb, agents).isdisjoint(
+                kb.expanded(item.except_with)):
             continue
-        avoided = kb.expand(item.agents)
-        out |= {a for a in agents if a in avoided
-                or any(c in avoided for c in kb.classes_of(a))}
+        avoided = kb.expanded(item.agents)
+        out.update(a for a in agents if not avoided.isdisjoint(kb.with_classes((a,))))
     return sorted(out)
 
 
@@ -205,9 +204,9 @@ def caution_applies(kb: KnowledgeBase, caution: CautionOut, agents: list[str]) -
     """A caution applies to an option holding a member of ``applies_to`` and, when it gives
     ``applies_when_all``, a member of each of those groups."""
     present = members(kb, agents)
-    if not present & kb.expand(caution.applies_to):
+    if not present & kb.expanded(caution.applies_to):
         return False
-    return all(present & kb.expand(group) for group in caution.applies_when_all)
+    return all(present & kb.expanded(group) for group in caution.applies_when_all)
 
 
 def preferred_by(kb: KnowledgeBase, preferences: list[PreferenceOut], tier: str,
@@ -277,7 +276,7 @@ def already_given(kb: KnowledgeBase, profile: Profile, spec: OptionSpec) -> str 
     """Why a standard option is not offered again (its ``not_after``), or None."""
     if not spec.not_after:
         return None
-    members = kb.expand(spec.not_after)
+    members = kb.expanded(spec.not_after)
     received: dict[str, bool] = {}  # agent -> the tumour progressed on it
     for therapy in profile.therapies:
         for agent in therapy.agents:
@@ -327,10 +326,10 @@ def score(kb: KnowledgeBase, profile: Profile, cand: Candidate, findings: Findin
     # An avoid that this option's partner agent lifts (``except_with``: an approved
     # combination built against that resistance) lifts the matching blunting caution too.
     present = members(kb, agents)
-    lifted = set().union(*(kb.expand(a.agents) for a in findings.avoid
-                           if present & kb.expand(a.except_with)))
+    lifted = set().union(*(kb.expanded(a.agents) for a in findings.avoid
+                           if present & kb.expanded(a.except_with)))
     for mid in sorted(active - cand.addresses):
-        blunted = sorted((reversal_agents - lifted) & kb.expand(blunts[mid]))
+        blunted = sorted((reversal_agents - lifted) & kb.expanded(blunts[mid]))
         if blunted:
             cautions.append(f"active mechanism {mid} blunts {', '.join(blunted)}")
     for agent in agents:

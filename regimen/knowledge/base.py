@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .conditions import Condition, walk_conditions
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
 from .reads import Reads, collect_reads
 from .vocabulary import Vocabulary
+
+T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class KnowledgeBase:
@@ -51,6 +56,12 @@ class KnowledgeBase:
         for agent in agents.values():
             for klass in agent.classes:
                 self._members.setdefault(klass, set()).add(agent.id)
+        # look-ups built on first use (the knowledge base does not change once loaded)
+        self._by_stage: dict[str, tuple[Rule, ...]] | None = None
+        self._deriving: dict[tuple[str, str], tuple[Rule, ...]] | None = None
+        self._expanded: dict[tuple[str, ...], frozenset[str]] = {}
+        self._with_classes: dict[tuple[str, ...], frozenset[str]] = {}
+        self._indexes: dict[str, Any] = {}
 
     @property
     def version(self) -> str:
@@ -61,10 +72,60 @@ class KnowledgeBase:
         return {agent_or_class} | self._members.get(agent_or_class, set())
 
     def expand(self, ids: list[str] | tuple[str, ...]) -> set[str]:
-        out: set[str] = set()
-        for item in ids:
-            out |= self.members_of(item)
-        return out
+        """Every agent or class id in ``ids`` with the members of each class (a new set)."""
+        return set(self.expanded(ids))
+
+    def expanded(self, ids: list[str] | tuple[str, ...]) -> frozenset[str]:
+        """:meth:`expand` as a shared, immutable set, computed once per tuple of ids."""
+        key = tuple(ids)
+        found = self._expanded.get(key)
+        if found is None:
+            out: set[str] = set()
+            for item in key:
+                out |= self.members_of(item)
+            found = frozenset(out)
+            _remember(self._expanded, key, found)
+        return found
+
+    def index(self, name: str, build: Callable[[KnowledgeBase], T]) -> T:
+        """A look-up table that an evaluation step derives from this knowledge base: built
+        by ``build`` on first use and kept with the knowledge base (which does not change
+        once loaded), so every later evaluation reuses it."""
+        if name not in self._indexes:
+            self._indexes[name] = build(self)
+        found: T = self._indexes[name]
+        return found
+
+    def with_classes(self, agents: list[str] | tuple[str, ...]) -> frozenset[str]:
+        """The agents and every class they belong to (memoised like :meth:`expanded`)."""
+        key = tuple(agents)
+        found = self._with_classes.get(key)
+        if found is None:
+            found = frozenset({*key, *(c for a in key for c in self.classes_of(a))})
+            _remember(self._with_classes, key, found)
+        return found
+
+    def rules_at(self, stage: str) -> tuple[Rule, ...]:
+        """The rules of one stage, in knowledge-base order (indexed on first use)."""
+        if self._by_stage is None:
+            by_stage: dict[str, list[Rule]] = {}
+            for rule in self.rules:
+                by_stage.setdefault(rule.stage, []).append(rule)
+            self._by_stage = {stage: tuple(rules) for stage, rules in by_stage.items()}
+        return self._by_stage.get(stage, ())
+
+    def rules_deriving(self, kind: str, value: str) -> tuple[Rule, ...]:
+        """The ``mechanism`` rules deriving mechanism ``value``, or the ``option`` rules
+        proposing option ``value``, in knowledge-base order (indexed on first use)."""
+        if self._deriving is None:
+            deriving: dict[tuple[str, str], list[Rule]] = {}
+            for rule in self.rules:
+                if rule.stage == "mechanism" and rule.then.mechanism is not None:
+                    deriving.setdefault(("mechanism", rule.then.mechanism), []).append(rule)
+                elif rule.stage == "option":
+                    deriving.setdefault(("option", rule.option_id), []).append(rule)
+            self._deriving = {key: tuple(rules) for key, rules in deriving.items()}
+        return self._deriving.get((kind, value), ())
 
     def blunts_of(self, rule_ids: list[str]) -> list[str]:
         """What the mechanism derived by these fired rules blunts: the union of each rule's
@@ -168,3 +229,14 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+MEMO_SIZE = 20_000
+"""Entries a memo of the knowledge base keeps before it starts again (the keys are the
+knowledge base's own ids, so this is only a bound against unexpected growth)."""
+
+
+def _remember(memo: dict[K, V], key: K, value: V) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value

@@ -15,7 +15,7 @@ fail when a kind misses a method or a compile entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
 
 from pydantic import Field, RootModel, field_validator, model_validator
@@ -101,7 +101,7 @@ def fewest_tests(assessments: list[Assessment]) -> Assessment:
 class Assessor(Protocol):
     """What a kind needs to assess itself against a profile (regimen.evaluate.conditional)."""
 
-    def facts(self, kind: str) -> list[Mapping[str, Any]]: ...
+    def facts(self, kind: str) -> Sequence[Mapping[str, Any]]: ...
 
     def classes_of(self, agent: str) -> list[str]: ...
 
@@ -996,8 +996,11 @@ class Condition(Model):
 
     @property
     def spec(self) -> ConditionKind:
-        """The one kind this condition holds (validation leaves exactly one field set)."""
-        for value in self.__dict__.values():  # the fields' values; read on every match
+        """The one kind this condition holds."""
+        # Only fields given when the condition was built can hold a kind (the others keep
+        # their default, None): look at those, not at all fourteen.
+        for name in self.model_fields_set:
+            value = self.__dict__[name]
             if value is not None:
                 assert isinstance(value, ConditionKind)
                 return value

@@ -237,7 +237,17 @@ class HotspotRow:
 
 
 def parse_change(raw: str, gene: str | None = None) -> Change:
-    """Parse one ``change`` value; raise VocabularyError for anything else."""
+    """Parse one ``change`` value; raise VocabularyError for anything else.
+
+    Memoised on ``(raw, gene)`` (a :class:`Change` is immutable): a profile validates
+    each change more than once, and a ctDNA series names the same variants in every draw.
+    A refused value is parsed again each time, so its error is raised again."""
+    if isinstance(raw, str) and (gene is None or isinstance(gene, str)):
+        return _parse_change_memo(raw, gene)
+    return _parse_change(raw, gene)
+
+
+def _parse_change(raw: str, gene: str | None = None) -> Change:
     if not isinstance(raw, str):
         raise VocabularyError(f"change must be text, got {type(raw).__name__}")
     text = clean_text(raw)
@@ -273,6 +283,9 @@ def parse_change(raw: str, gene: str | None = None) -> Change:
         raise VocabularyError(f"change {raw!r} is not a recognised variant notation; "
                               f"{ACCEPTED_FORMS}")
     return change
+
+
+_parse_change_memo = lru_cache(maxsize=8192)(_parse_change)
 
 
 def clean_text(raw: str) -> str:
