@@ -50,11 +50,13 @@ from regimen.evaluate.ctdna import derive_events
 from regimen.evaluate.facts import profile_facts
 from regimen.knowledge.base import KnowledgeBase
 from regimen.knowledge.language import Rule
+from regimen.models import STAGES
 
 ROOT = Path(__file__).resolve().parent.parent
+DERIVED_KINDS = tuple(stage.capitalize() for stage in STAGES)
+"""The fact kinds the rules' firings produce, one per rule stage (``Mechanism``, ...)."""
 FACT_KINDS = ("Tumour", "Alteration", "Expression", "Biomarker", "Tme", "Microbe", "Therapy",
-              "Ctdna", "Sensitivity", "Clinical", "Mechanism", "Option", "Avoid", "Caution",
-              "Test")
+              "Ctdna", "Sensitivity", "Clinical", *DERIVED_KINDS)
 """The fact kinds :func:`regimen.evaluate.facts.profile_facts` and the rules' firings produce."""
 
 
@@ -266,7 +268,7 @@ def _fact_fields(klass: Any, kb: KnowledgeBase) -> set[str]:
                 if type(pattern) is klass:
                     found.update(k for k in pattern if isinstance(k, str))
     found.update({"rule", "id", "confidence"} if klass.__name__ in
-                 ("Mechanism", "Option", "Caution", "Avoid", "Test") else set())
+                 DERIVED_KINDS else set())
     return found
 
 
