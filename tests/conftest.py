@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -75,3 +78,24 @@ def mini_kb(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
         return root
 
     return make
+
+
+def benchmark_module(filename: str, name: str) -> ModuleType:
+    """A module of ``benchmarks/`` (not a package), loaded once under ``name``."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parent.parent / "benchmarks" / filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty knowledge cache directory for this test (``REGIMEN_CACHE_DIR``)."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("REGIMEN_CACHE_DIR", str(directory))
+    return directory

@@ -22,13 +22,6 @@ EXAMPLE = ROOT / "examples" / "crc-kras-g12c.yaml"
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("REGIMEN_CACHE_DIR", str(directory))
-    return directory
-
-
-@pytest.fixture
 def kb_copy(tmp_path: Path) -> Path:
     root = tmp_path / "kb"
     shutil.copytree(knowledge_dir(), root)

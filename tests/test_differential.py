@@ -5,13 +5,12 @@ two YAML paths read every profile and knowledge file into the same data and line
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import yaml
+from conftest import benchmark_module
 
 from regimen import Recommender
 from regimen.io import documents
@@ -26,13 +25,7 @@ pytestmark = pytest.mark.skipif(not documents.LIBYAML, reason="PyYAML built with
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_profiles",
-                                                  ROOT / "benchmarks" / "profiles.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("profiles.py", "bench_profiles")
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,13 @@ character search of profile validation.
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
-import sys
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, benchmark_module
 
 from regimen import Recommender
 from regimen.engine.base import FactRecord
@@ -54,13 +52,7 @@ from regimen.result import ConditionalOption, MissingCondition, OptionOut
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_profiles_fast",
-                                                  ROOT / "benchmarks" / "profiles.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("profiles.py", "bench_profiles_fast")
 
 
 # -- knowledge-base indexes -------------------------------------------------------------------

@@ -9,13 +9,12 @@ must fire identically too.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import benchmark_module
 from hypothesis import HealthCheck, given, settings
 from test_properties import profiles
 
@@ -31,13 +30,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
 def _load_benchmark() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "engine_scaling", ROOT / "benchmarks" / "engine_scaling.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["engine_scaling"] = module
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("engine_scaling.py", "engine_scaling")
 
 
 BENCH = _load_benchmark()

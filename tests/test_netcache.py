@@ -24,13 +24,6 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("REGIMEN_CACHE_DIR", str(directory))
-    return directory
-
-
-@pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the networks built (rather than read from the cache)."""
     calls: list[int] = []
