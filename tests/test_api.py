@@ -68,10 +68,16 @@ def test_not_considered_lists_descriptive_fields_no_rule_reads(recommender) -> N
         "tumour": {"type": "COADREAD", "stage": "II", "histology": "mucinous adenocarcinoma"},
         "therapies": [{"agents": ["FOLFOX"], "setting": "adjuvant", "best_response": "SD",
                        "response": "PD", "start": "2025-01-01", "end": "2025-06-01"}],
+        "ctdna": [{"date": "2025-02-01", "assay": "Guardant360",
+                   "variants": [{"gene": "KRAS", "change": "G12D", "vaf": 0.1}]}],
+        "drug_sensitivity": [{"agent": "oxaliplatin", "result": "resistant",
+                              "assay": "patient-derived organoid", "date": "2025-03-01"}],
         "clinical": {"ecog": 2}})
     listed = {n.item: n.reason for n in result.not_considered}
     assert listed["tumour stage II"].startswith("shown in the report; no rule reads the stage")
-    assert "tumour histology mucinous adenocarcinoma" in listed
+    assert listed["tumour histology mucinous adenocarcinoma"].startswith("no rule reads")
+    assert listed["ctDNA assay Guardant360"] == "no rule reads the assay name"
+    assert "organoid oxaliplatin: patient-derived organoid on 2025-03-01" in listed
     setting = [k for k in listed if k.startswith("therapy setting adjuvant (")]
     assert setting and "oxaliplatin" in setting[0]
     assert any(k.startswith("best response SD (") for k in listed)

@@ -109,8 +109,8 @@ def _items(profile: Profile, kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
 
 
 def _unread_context(profile: Profile) -> Iterator[tuple[str, str]]:
-    """Descriptive fields no rule reads: shown where the report has a place for them, never
-    reasoned on, so listed here too."""
+    """Descriptive fields no rule reads (the stage is also shown in the report's patient
+    section; the others are not shown anywhere else)."""
     tumour = profile.tumour
     if tumour.stage:
         yield (f"tumour stage {tumour.stage}",
@@ -118,16 +118,22 @@ def _unread_context(profile: Profile) -> Iterator[tuple[str, str]]:
                "own setting, mostly advanced or metastatic disease: check it applies)")
     if tumour.histology:
         yield (f"tumour histology {tumour.histology}",
-               "shown in the report; rules match the tumour type (OncoTree code), not histology")
+               "no rule reads histology; rules match the tumour type (OncoTree code)")
     for therapy in profile.therapies:
         what = " + ".join(therapy.agents)
         if therapy.setting:
             yield (f"therapy setting {therapy.setting} ({what})",
-                   "shown in the report; rules read the agents, dates and response of a line, "
-                   "not its setting")
+                   "no rule reads a line's setting; rules read its agents, dates and response")
         if therapy.best_response:
             yield (f"best response {therapy.best_response} ({what})",
                    "no rule reads the best response; progression is read from 'response'")
+    for assay in dict.fromkeys(d.assay for d in profile.ctdna if d.assay):
+        yield f"ctDNA assay {assay}", "no rule reads the assay name"
+    for result in profile.drug_sensitivity:
+        if result.assay or result.date:
+            when = f" on {result.date.isoformat()}" if result.date else ""
+            yield (f"organoid {result.agent}: {result.assay or 'assay'}{when}",
+                   "the result is read; no rule reads the assay or its date")
     if profile.clinical.ecog is not None:
         yield (f"ECOG {profile.clinical.ecog}",
                "no rule reads performance status; fitness for each option is for the tumour "
