@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from regimen import Recommender
+from regimen.errors import KnowledgeError
 from regimen.evaluate.rank import escat_of, tier_of
 from regimen.knowledge.language import OptionSpec
 from regimen.render import render
@@ -167,7 +168,7 @@ def test_preference_is_shown_with_its_sources(recommender, fmt: str) -> None:
 def test_preference_rule_needs_its_own_then(mini_kb) -> None:
     bad = {"id": "t.pref", "stage": "preference", "when": [{"tumour": ["GI"]}],
            "then": {"caution": {"text": "x", "applies_to": ["paclitaxel"]}}, "cite": CITE}
-    with pytest.raises(Exception, match="preference"):
+    with pytest.raises(KnowledgeError, match="preference"):
         Recommender(mini_kb([bad]))
 
 
