@@ -20,7 +20,6 @@ from conftest import EXAMPLES, benchmark_module
 from regimen import Recommender
 from regimen.engine.base import FactRecord
 from regimen.errors import VocabularyError
-from regimen.evaluate import conditional
 from regimen.evaluate import findings as findings_module
 from regimen.evaluate.conditional import MAX_TESTS, ProfileView, conditional_options
 from regimen.evaluate.ctdna import derive_events
@@ -46,6 +45,7 @@ from regimen.knowledge.conditions import (
 )
 from regimen.knowledge.language import Rule
 from regimen.knowledge.notation import _parse_change, parse_change
+from regimen.knowledge.plans import on_derived
 from regimen.models import EVIDENCE_LEVELS
 from regimen.profile import BIDI_CONTROLS, Profile, _unsafe_character
 from regimen.result import ConditionalOption, MissingCondition, OptionOut
@@ -290,14 +290,14 @@ def test_conditional_options_match_the_exhaustive_assessment(
 
 
 def test_assessment_plan_puts_derived_conditions_last(kb: KnowledgeBase) -> None:
-    plans = kb.index("conditional.plans", conditional._plans)
+    plans = kb.plans()
     assert set(plans) == {r.id for r in kb.rules}
     reordered = 0
     for rule in kb.rules:
         plan = plans[rule.id]
         assert sorted(i for i, _, _ in plan) == list(range(len(rule.when)))
         assert all(rule.when[i].spec is spec for i, _, spec in plan)
-        late = [conditional._on_derived(rule.when[i]) for i, _, _ in plan]
+        late = [on_derived(rule.when[i]) for i, _, _ in plan]
         assert late == sorted(late)  # no fact condition after a derived one
         reordered += [i for i, _, _ in plan] != sorted(i for i, _, _ in plan)
     assert reordered > 10

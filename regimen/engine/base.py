@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from ..knowledge.base import KnowledgeBase
@@ -42,8 +42,7 @@ class FactRecord:
         raise KeyError(key)
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """One rule firing: which rule, at which stage, the facts it matched, what it derived."""
 
     rule: str

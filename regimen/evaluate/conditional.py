@@ -28,9 +28,7 @@ from ..knowledge.conditions import (
     SATISFIED,
     Assessment,
     Condition,
-    ConditionKind,
     fewest_tests,
-    walk_conditions,
 )
 from ..knowledge.language import OptionSpec, Rule
 from ..models import EVIDENCE_LEVELS
@@ -69,8 +67,9 @@ class ProfileView:
         self._options = frozenset(c.id for c in findings.candidates)
         self._cache: dict[tuple[str, str], Assessment] = {}
         self.assessed: dict[int, Assessment] = {}
-        """Condition key (see :func:`_plans`) -> its assessment for this profile."""
-        self.plans = kb.index("conditional.plans", _plans)
+        """Condition key (see :mod:`regimen.knowledge.plans`) -> its assessment for this
+        profile."""
+        self.plans = kb.plans()
 
     @property
     def proposed(self) -> frozenset[str]:
@@ -214,40 +213,6 @@ def _option_rules(kb: KnowledgeBase) -> tuple[tuple[Rule, str, OptionSpec], ...]
         assert rule.then.option is not None
         out.append((rule, rule.option_id, rule.then.option))
     return tuple(out)
-
-
-Plan = tuple[tuple[int, int, ConditionKind], ...]
-"""A rule's conditions as (position in ``when``, condition key, kind), in the order they
-are assessed. Equal conditions of different rules share a key, so a profile assesses
-each once (:attr:`ProfileView.assessed`)."""
-
-
-def _plans(kb: KnowledgeBase) -> dict[str, Plan]:
-    """Rule id -> its assessment plan: conditions on the patient's history first (never
-    unknown, so most often the ones that contradict), then the other conditions on facts,
-    then those on derived mechanisms or options (directly or inside ``not``/``any``); in
-    rule order within each group."""
-    keys: dict[str, int] = {}
-    plans: dict[str, Plan] = {}
-    for rule in kb.rules:
-        steps = sorted(((_cost(c), i, keys.setdefault(c.model_dump_json(), len(keys)), c.spec)
-                        for i, c in enumerate(rule.when)), key=lambda step: step[:2])
-        plans[rule.id] = tuple((i, key, spec) for _, i, key, spec in steps)
-    return plans
-
-
-HISTORY = ("tumour", "therapy", "ctdna", "condition")
-"""Condition kinds a profile always settles (see ConditionKind.assess)."""
-
-
-def _cost(cond: Condition) -> int:
-    if _on_derived(cond):
-        return 2
-    return 0 if cond.kind in HISTORY else 1
-
-
-def _on_derived(cond: Condition) -> bool:
-    return any(c.kind in ("mechanism", "option") for c in walk_conditions([cond]))
 
 
 Order = tuple[int, int, int, int, str]

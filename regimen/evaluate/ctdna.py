@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..profile import CtdnaDraw, CtdnaSettings, Therapy
 from ..result import CtdnaEvent, Series, SeriesPoint
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """One measurement as an interval, and whether the analyte was detected.
 
     Exact (low == high), censored below detection (0, lod), or detected with no

@@ -50,15 +50,13 @@ def code_digest() -> str:
         import pydantic_core
 
         from .. import __version__
+        from .digests import files_digest
 
-        digest = hashlib.sha256()
-        digest.update(f"{_FORMAT}|{__version__}|{sys.version}|{pydantic.VERSION}|"
-                      f"{pydantic_core.__version__}".encode())
         package = Path(__file__).resolve().parent.parent
-        for path in sorted(package.rglob("*.py")):
-            digest.update(path.relative_to(package).as_posix().encode())
-            digest.update(path.read_bytes())
-        _source_digest = digest.hexdigest()
+        _source_digest = files_digest(
+            f"code:{package}", package, sorted(package.rglob("*.py")),
+            salt=f"{_FORMAT}|{__version__}|{sys.version}|{pydantic.VERSION}|"
+                 f"{pydantic_core.__version__}")
     return _source_digest
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from .conditions import Condition, walk_conditions
 from .language import Agent, Exclusion, Manifest, Mechanism, Rule, Source
+from .plans import Plan, assessment_plans
 from .reads import Reads, collect_reads
 from .vocabulary import Vocabulary
 
@@ -50,6 +51,7 @@ class KnowledgeBase:
         self._used_genes: set[str] | None = None
         self._used_agents: set[str] | None = None
         self._reads: Reads | None = None
+        self._plans: dict[str, Plan] | None = None
         self._condition_json: dict[tuple[str, int], tuple[Condition, dict[str, Any]]] | None = \
             None
         self._members: dict[str, set[str]] = {}
@@ -170,6 +172,15 @@ class KnowledgeBase:
             self._reads = collect_reads(self)
         return self._reads
 
+    def plans(self) -> dict[str, Plan]:
+        """Rule id -> the order its conditions are assessed in for conditional options
+        (:mod:`regimen.knowledge.plans`; computed once, shared: do not change it)."""
+        if self._plans is None:
+            table = self._condition_table()
+            self._plans = assessment_plans(
+                self.rules, lambda rule_id, i, cond: table[(rule_id, i)][1])
+        return self._plans
+
     def condition_json(self, rule_id: str, index: int, cond: Condition) -> dict[str, Any]:
         """``cond``, condition ``index`` of rule ``rule_id``, as JSON data (by alias, without
         unset kinds), from a table computed once, so that an evaluation serialises no rule."""
@@ -192,6 +203,7 @@ class KnowledgeBase:
         self.used_agents()
         self.reads()
         self._condition_table()
+        self.plans()
 
     def _collect_used_genes(self) -> set[str]:
         genes: set[str] = set()

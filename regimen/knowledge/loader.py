@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, KnowledgeError
 from ..io import cache
+from ..io.digests import files_digest
 from ..io.documents import Document, read_bounded, read_document, validation_error
 from ..io.resources import knowledge_dir
 from .base import KnowledgeBase
@@ -108,22 +109,21 @@ def load_knowledge(root: Path | None = None, *, use_cache: bool = True) -> Knowl
             raise KnowledgeError(f"missing {required}", source=str(root),
                                  hint="copy the shipped knowledge/ directory and edit it")
     files = knowledge_files(root)
-    digest = hashlib.sha256()
+    where = str(root.resolve())
     try:
-        for path in files:
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(read_bounded(path, KNOWLEDGE_MAX_BYTES))  # size checked first
+        digest = files_digest(f"knowledge:{where}", root, files,
+                              read=lambda path: read_bounded(path, KNOWLEDGE_MAX_BYTES))
     except (OSError, InputError):  # unreadable or too large: the loader below reports it
         use_cache = False
-    where = str(root.resolve())
-    key = f"{digest.hexdigest()}|{cache.code_digest()}|{where}"
+        digest = hashlib.sha256().hexdigest()
+    key = f"{digest}|{cache.code_digest()}|{where}"
     entry = cache.entry_path("knowledge", where) if use_cache else None
     cached = cache.load(entry, key)
     if isinstance(cached, KnowledgeBase):
         cached.root = root
         _LOADED[cached] = (key, tuple(cached.rules))
         return cached
-    kb = _load(root, digest.hexdigest()[:12])
+    kb = _load(root, digest[:12])
     kb.derive()
     cache.store(entry, key, kb)
     if entry is not None:

@@ -77,9 +77,8 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..errors import VocabularyError
 from ..io.resources import data_dir
@@ -225,8 +224,7 @@ class Change(Model):
     transcript: str | None = None
 
 
-@dataclass(frozen=True)
-class HotspotRow:
+class HotspotRow(NamedTuple):
     """One row of ``reference/hotspots.tsv``."""
 
     gene: str

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from regimen.errors import VocabularyError
 from regimen.io.resources import data_dir
@@ -200,15 +199,13 @@ def _did_you_mean(suggestions: tuple[str, ...]) -> str | None:
 # ---------------------------------------------------------------- genes
 
 
-@dataclass(frozen=True)
-class _GeneIndex:
+class _GeneIndex(NamedTuple):
     approved: dict[str, str]                 # key -> approved symbol
     locus: dict[str, str]                    # approved symbol -> locus group
     rows: list[list[str]]                    # [symbol, locus group, "aliases<TAB>previous"]
 
 
-@dataclass(frozen=True)
-class _GeneAliases:
+class _GeneAliases(NamedTuple):
     aliases: dict[str, Members]              # key -> approved symbol(s) (alias of)
     previous: dict[str, Members]             # key -> approved symbol(s) (previous symbol of)
     isoforms: dict[str, tuple[str, str]]     # key -> (approved symbol, isoform)
@@ -515,15 +512,13 @@ Names = dict[str, dict[str, tuple[str, str]]]
 """normalised name -> {agent id: (NCIt code, name as written in the source)}"""
 
 
-@dataclass(frozen=True)
-class _Agents:
+class _Agents(NamedTuple):
     primary: Names                   # preferred names, canonical ids, override names
     preferred: dict[str, str]        # ncit code -> preferred name
     rows: list[tuple[str, str, str]]  # (ncit code, agent id, synonyms), for the synonym tier
 
 
-@dataclass(frozen=True)
-class _AgentSynonyms:
+class _AgentSynonyms(NamedTuple):
     synonyms: Names
     suggester: _Suggester
 

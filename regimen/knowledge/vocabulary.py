@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import VocabularyError
 from . import reference
@@ -40,8 +41,7 @@ def damerau(a: str, b: str) -> int:
     return rows[len(a)][len(b)]
 
 
-@dataclass(frozen=True)
-class TumourType:
+class TumourType(NamedTuple):
     code: str
     name: str
     parent: str | None

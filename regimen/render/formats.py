@@ -16,14 +16,12 @@ offers a format only for the documents listed in :data:`DOCUMENTS`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import InputError
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(NamedTuple):
     name: str
     extensions: tuple[str, ...]
     templated: bool = True

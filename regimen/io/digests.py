@@ -1,0 +1,75 @@
+"""Digests of a set of files (the knowledge files, regimen's own sources), remembered by
+the files' status so that a cold command does not read and hash them all again.
+
+A cache key must change whenever any file it covers changes, so the digest is a SHA-256
+over every file's name and bytes. Reading and hashing the ~150 files costs a cold
+command several milliseconds; their status (size, modification and change times, inode)
+costs a fraction of that. The digest is therefore kept in the cache
+(:mod:`regimen.io.cache`) under the list of the files' status, and served only when
+every file still has exactly that status. Any write to a file changes its change time
+(``st_ctime_ns``, which no user call can set back), so an edited file is hashed again.
+
+A file changed within the last :data:`SETTLE_SECONDS` could still be written again
+within the same tick of the file system's clock without its status changing (git calls
+such an entry "racily clean"): while any file is that recent, the digest is computed
+and not remembered. Every failure (an unreadable status, no cache) means: hash the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import cache
+
+SETTLE_SECONDS = 2.0
+"""How old the newest change to a file must be before a digest over it is remembered."""
+
+KIND = "digest"
+"""The cache entry kind (one entry per set of files)."""
+
+Reader = Callable[[Path], bytes]
+
+
+def files_digest(name: str, base: Path, paths: Sequence[Path], *, salt: str = "",
+                 read: Reader = Path.read_bytes) -> str:
+    """SHA-256 (hex) over ``salt``, then each path's name relative to ``base`` and its bytes
+    (as ``read`` gives them), in order: remembered per ``name`` by the files' status.
+
+    Errors from ``read`` propagate (the caller decides what an unreadable file means).
+    """
+    signature = _signature(base, paths)
+    entry = cache.entry_path(KIND, name) if signature is not None else None
+    key = None
+    if signature is not None:
+        key = hashlib.sha256(f"{salt}\n{signature[0]}".encode()).hexdigest()
+        found = cache.load(entry, key)
+        if isinstance(found, str):
+            return found
+    digest = hashlib.sha256(salt.encode())
+    for path in paths:
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(read(path))
+    value = digest.hexdigest()
+    if signature is not None and key is not None and signature[1] < time.time() - SETTLE_SECONDS:
+        cache.store(entry, key, value)
+    return value
+
+
+def _signature(base: Path, paths: Sequence[Path]) -> tuple[str, float] | None:
+    """Every file's name and status as text, and the newest change time (seconds); None
+    when a status cannot be read."""
+    parts = []
+    newest = 0
+    try:
+        for path in paths:
+            info = os.stat(path)
+            parts.append(f"{path.relative_to(base).as_posix()}\0{info.st_size}\0"
+                         f"{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+            newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
+    except (OSError, ValueError):
+        return None
+    return "\n".join(parts), newest / 1e9
