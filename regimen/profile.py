@@ -8,13 +8,17 @@ approved HGNC symbols (aliases and previous symbols resolved, an isoform such as
 and brand or code names to canonical ids, regimen acronyms to their agents.
 """
 
-from __future__ import annotations
+# Annotations here are evaluated when the module runs (no ``from __future__ import
+# annotations``): pydantic reads them as each model class is created, and would
+# otherwise compile every string annotation (about 8 ms of a cold command over the
+# model modules; tests/test_architecture.py keeps it so).
+
 
 import datetime as dt
 import functools
 import re
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal, get_args
+from typing import IO, Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     BeforeValidator,
@@ -244,7 +248,7 @@ class Alteration(Model):
         return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _default_type(self) -> Alteration:
+    def _default_type(self) -> Self:
         if self.change is None:
             if self.type is None:
                 raise ValueError(
@@ -417,7 +421,7 @@ class Therapy(Model):
     _responses = field_validator("response", "best_response", mode="before")(_upper)
 
     @model_validator(mode="after")
-    def _dates(self) -> Therapy:
+    def _dates(self) -> Self:
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         if self.start and self.response_date and self.response_date < self.start:

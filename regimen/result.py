@@ -3,7 +3,11 @@
 :func:`to_json` is the one JSON writer every command uses.
 """
 
-from __future__ import annotations
+# Annotations here are evaluated when the module runs (no ``from __future__ import
+# annotations``): pydantic reads them as each model class is created, and would
+# otherwise compile every string annotation (about 8 ms of a cold command over the
+# model modules; tests/test_architecture.py keeps it so).
+
 
 import datetime as dt
 import json

@@ -3,11 +3,13 @@ imports stay lazy, and the package's entry points work."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from regimen.engine.base import FactRecord, Firing
 from regimen.knowledge.conditions import (
@@ -106,6 +108,25 @@ def test_only_engine_experta_imports_experta() -> None:
             if any("experta" in name.lower() for name in names):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders
+
+
+EAGER_ANNOTATIONS = ("regimen.models", "regimen.profile", "regimen.result",
+                     "regimen.knowledge.conditions", "regimen.knowledge.language",
+                     "regimen.knowledge.regimens")
+"""The model modules every evaluation imports: their annotations are objects, not strings
+(pydantic would compile each string annotation as the class is created)."""
+
+
+@pytest.mark.parametrize("name", EAGER_ANNOTATIONS)
+def test_model_modules_of_an_evaluation_keep_annotations_as_objects(name: str) -> None:
+    module = importlib.import_module(name)
+    models = [cls for cls in vars(module).values() if isinstance(cls, type)
+              and issubclass(cls, BaseModel) and cls.__module__ == name]
+    assert models
+    strings = [f"{cls.__name__}.{field}" for cls in models
+               for field, annotation in vars(cls).get("__annotations__", {}).items()
+               if isinstance(annotation, str)]
+    assert strings == []
 
 
 def test_python_dash_m_regimen() -> None:

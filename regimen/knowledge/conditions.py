@@ -13,10 +13,14 @@ of :class:`Condition`, then add its compile entry for each backend. The tests
 fail when a kind misses a method or a compile entry.
 """
 
-from __future__ import annotations
+# Annotations here are evaluated when the module runs (no ``from __future__ import
+# annotations``): pydantic reads them as each model class is created, and would
+# otherwise compile every string annotation (about 8 ms of a cold command over the
+# model modules; tests/test_architecture.py keeps it so).
+
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol, Self
 
 from pydantic import Field, RootModel, field_validator, model_validator
 
@@ -69,7 +73,7 @@ class Witness(Protocol):
     def add_derivation(self, profile: dict[str, Any], kind: str, value: str,
                        depth: int) -> None: ...
 
-    def add(self, profile: dict[str, Any], cond: Condition, depth: int) -> None: ...
+    def add(self, profile: dict[str, Any], cond: "Condition", depth: int) -> None: ...
 
 
 class Assessment(NamedTuple):
@@ -123,7 +127,7 @@ class ConditionKind:
         """The condition in words: ``ABCB1/ABCG2 expression high``."""
         raise NotImplementedError
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         """Errors about where the condition is used, and its names to check."""
         raise NotImplementedError
 
@@ -139,7 +143,7 @@ class ConditionKind:
         """Agent and class ids the condition names (not expanded)."""
         raise NotImplementedError
 
-    def children(self) -> list[Condition]:
+    def children(self) -> "list[Condition]":
         """Conditions nested inside this one (``not``, ``any``)."""
         return []
 
@@ -201,7 +205,7 @@ class TumourCond(Model, ConditionKind):
     def describe(self) -> str:
         return f"tumour {_alts(self.codes)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         vocab = kb.vocabulary
         return [], [("tumour type", [c for c in self.codes if not vocab.is_tumour_code(c)])]
 
@@ -248,7 +252,7 @@ class AlterationCond(Model, ConditionKind):
     _lists = field_validator("gene", "change", "type", mode="before")(_listify)
 
     @model_validator(mode="after")
-    def _canonical(self) -> AlterationCond:
+    def _canonical(self) -> Self:
         object.__setattr__(self, "change", _canonical_changes(self.change, self.gene))
         return self
 
@@ -259,7 +263,7 @@ class AlterationCond(Model, ConditionKind):
                  "germline": " (germline)"}.get(self.origin, "")
         return f"{_alts(self.gene)} {'tested' if what == 'any' else what}{where}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         vocab = kb.vocabulary
         return [], [("gene", _unknown(self.gene, set(vocab.genes))),
                     ("alteration type", _unknown(self.type, (*vocab.alteration_types, "any"))),
@@ -342,7 +346,7 @@ class ExpressionCond(Model, ConditionKind):
     def describe(self) -> str:
         return f"{_alts(self.gene)} expression {_alts(self.level)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         vocab = kb.vocabulary
         return [], [("gene", _unknown(self.gene, set(vocab.genes))),
                     ("expression level", _unknown(self.level, vocab.levels))]
@@ -409,7 +413,7 @@ class BiomarkerCond(Model, ConditionKind):
     lt: float | None = None
 
     @model_validator(mode="after")
-    def _one_test(self) -> BiomarkerCond:
+    def _one_test(self) -> Self:
         tests = [op for op, _ in BIOMARKER_TESTS if getattr(self, op) is not None]
         if len(tests) != 1:
             raise ValueError("a biomarker condition needs exactly one of eq, in, ge, gt, le, lt")
@@ -431,7 +435,7 @@ class BiomarkerCond(Model, ConditionKind):
             if isinstance(value, float) else value
         return f"{self.name} {sign} {shown}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         values = [self.eq] if self.eq else (self.isin or [])
         if self.name == "msi":
             return [], [("MSI value", _unknown(values, kb.vocabulary.msi_values))]
@@ -511,7 +515,7 @@ class TmeCond(TermCond, ConditionKind):
     def describe(self) -> str:
         return f"TME {_alts(self.any_of)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         return [], [("TME term", _unknown(self.any_of, set(kb.vocabulary.tme)))]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
@@ -545,7 +549,7 @@ class MicrobiomeCond(Model, ConditionKind):
     def describe(self) -> str:
         return f"microbiome {_alts(self.taxon)} {_alts(self.level)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         vocab = kb.vocabulary
         return [], [("microbiome term", _unknown(self.taxon, set(vocab.microbiome))),
                     ("microbiome level", _unknown(self.level, vocab.microbiome_levels))]
@@ -591,7 +595,7 @@ class TherapyCond(Model, ConditionKind):
             extra += " (ongoing)"
         return f"prior therapy {what}{extra}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         agents = set(kb.agents)
         return [], [("agent", _unknown(self.agent, agents)),
                     ("agent class", _unknown(self.klass, agents)),
@@ -646,7 +650,7 @@ class CtdnaCond(Model, ConditionKind):
     )(_listify)
 
     @model_validator(mode="after")
-    def _canonical(self) -> CtdnaCond:
+    def _canonical(self) -> Self:
         object.__setattr__(self, "change", _canonical_changes(self.change, self.gene))
         return self
 
@@ -656,7 +660,7 @@ class CtdnaCond(Model, ConditionKind):
         return f"ctDNA {_alts(self.event)}{' ' + subject if subject else ''}" + (
             f" during {during}" if during else "")
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         agents = set(kb.agents)
         return [], [("ctDNA event", _unknown(self.event, CTDNA_EVENTS)),
                     ("gene", _unknown(self.gene, set(kb.vocabulary.genes))),
@@ -743,7 +747,7 @@ class SensitivityCond(Model, ConditionKind):
     def describe(self) -> str:
         return f"organoid {_alts(self.agent) or _alts(self.klass)} {_alts(self.result)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         agents = set(kb.agents)
         return [], [("agent", _unknown(self.agent, agents)),
                     ("agent class", _unknown(self.klass, agents)),
@@ -782,7 +786,7 @@ class ClinicalCond(TermCond, ConditionKind):
     def describe(self) -> str:
         return f"clinical {_alts(self.any_of)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         return [], [("clinical condition", _unknown(self.any_of, set(kb.vocabulary.conditions)))]
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
@@ -811,7 +815,7 @@ class MechanismCond(TermCond, ConditionKind):
     def describe(self) -> str:
         return f"mechanism {_alts(self.any_of)}"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         errors = []
         if stage == "mechanism":
             errors.append("a mechanism rule may not depend on another mechanism (stages run in "
@@ -844,7 +848,7 @@ class OptionCond(TermCond, ConditionKind):
     def describe(self) -> str:
         return f"option {_alts(self.any_of)} proposed"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         errors = []
         if stage in ("mechanism", "option"):
             errors.append("only avoid, caution and test rules may depend on options")
@@ -877,7 +881,7 @@ class NotCond(RootModel["Condition"], ConditionKind):
     def describe(self) -> str:
         return f"not ({self.root.describe()})"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         return [], []  # the inner condition is checked on its own
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
@@ -889,7 +893,7 @@ class NotCond(RootModel["Condition"], ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
-    def children(self) -> list[Condition]:
+    def children(self) -> "list[Condition]":
         return [self.root]
 
     def assess(self, view: Assessor) -> Assessment:
@@ -906,7 +910,7 @@ class AnyCond(RootModel[list["Condition"]], ConditionKind):
     kind: ClassVar[str] = "any"
 
     @model_validator(mode="after")
-    def _two_or_more(self) -> AnyCond:
+    def _two_or_more(self) -> Self:
         if len(self.root) < 2:
             raise ValueError("'any' needs at least two conditions")
         return self
@@ -914,7 +918,7 @@ class AnyCond(RootModel[list["Condition"]], ConditionKind):
     def describe(self) -> str:
         return "any of (" + "; ".join(c.describe() for c in self.root) + ")"
 
-    def check(self, kb: KnowledgeBase, stage: str) -> tuple[list[str], Checks]:
+    def check(self, kb: "KnowledgeBase", stage: str) -> tuple[list[str], Checks]:
         return [], []  # each branch is checked on its own
 
     def witness(self, builder: Witness, profile: dict[str, Any], depth: int) -> None:
@@ -926,7 +930,7 @@ class AnyCond(RootModel[list["Condition"]], ConditionKind):
     def agents(self) -> set[str]:
         return set()
 
-    def children(self) -> list[Condition]:
+    def children(self) -> "list[Condition]":
         return list(self.root)
 
     def assess(self, view: Assessor) -> Assessment:
@@ -985,7 +989,7 @@ class Condition(Model):
         return value
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Condition:
+    def _exactly_one(self) -> Self:
         set_kinds = [name for name in type(self).model_fields if getattr(self, name) is not None]
         if len(set_kinds) != 1:
             raise ValueError(

@@ -4,9 +4,13 @@ The condition kinds a rule's ``when:`` lists live in
 :mod:`regimen.knowledge.conditions`. Every model forbids unknown keys.
 """
 
-from __future__ import annotations
+# Annotations here are evaluated when the module runs (no ``from __future__ import
+# annotations``): pydantic reads them as each model class is created, and would
+# otherwise compile every string annotation (about 8 ms of a cold command over the
+# model modules; tests/test_architecture.py keeps it so).
 
-from typing import Any, Literal
+
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -60,7 +64,7 @@ class Source(Model):
     verified: str | None = None
 
     @model_validator(mode="after")
-    def _kind_fields(self) -> Source:
+    def _kind_fields(self) -> Self:
         if self.kind == "review":
             if self.seed_file is None or self.max_ref is None:
                 raise ValueError(f"source {self.key!r}: a review needs 'seed_file' and "
@@ -107,7 +111,7 @@ class Agent(Model):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _named_consistent(self) -> Agent:
+    def _named_consistent(self) -> Self:
         if self.kind in ("class", "target") and self.named:
             raise ValueError(
                 f"agent {self.id!r} is a {self.kind}: set 'named: false' "
@@ -228,7 +232,7 @@ class Rule(Model):
         return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
-    def _then_matches_stage(self) -> Rule:
+    def _then_matches_stage(self) -> Self:
         given = [k for k in STAGES if getattr(self.then, k) is not None]
         if given != [self.stage]:
             raise ValueError(

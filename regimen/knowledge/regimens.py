@@ -6,7 +6,11 @@ The data is ``knowledge/regimens.yaml``. Look-up keys are normalised like agent 
 :func:`regimen.knowledge.reference.resolve_agent`.
 """
 
-from __future__ import annotations
+# Annotations here are evaluated when the module runs (no ``from __future__ import
+# annotations``): pydantic reads them as each model class is created, and would
+# otherwise compile every string annotation (about 8 ms of a cold command over the
+# model modules; tests/test_architecture.py keeps it so).
+
 
 from pathlib import Path
 
