@@ -250,7 +250,7 @@ def evaluate(profile: str, fmt: str | None, output: Path | None, top: int | None
       regimen evaluate patient.yaml --format html --output patient.html
       regimen evaluate patient.yaml --format json | jq '.recommendations[0]'
     """
-    from .render.jinja import render
+    from .render import render
 
     chosen = _chosen(output, fmt, "report")
     result = _recommender(knowledge_dir).evaluate(profile, as_of=_parse_date(as_of, "--as-of"),

@@ -248,3 +248,13 @@ def test_schema_and_knowledge_list_import_no_engine_and_no_templates(args: list[
             "print(sorted(m for m in ('experta', 'jinja2', 'regimen.engine', 'regimen.api', "
             "'regimen.render.jinja') if m in sys.modules))")
     assert _run(code) == "[]"
+
+
+def test_a_json_report_imports_no_templates() -> None:
+    code = ("import sys; from click.testing import CliRunner; from regimen.cli import cli; "
+            "r = CliRunner().invoke(cli, ['evaluate', 'examples/crc-kras-g12c.yaml', "
+            "'--format', 'json']); assert r.exit_code == 0, r.output; "
+            "assert r.output.lstrip().startswith('{'); "
+            "print(sorted(m for m in ('jinja2', 'markupsafe', 'regimen.render.jinja', "
+            "'regimen.render.chart') if m in sys.modules))")
+    assert _run(code) == "[]"

@@ -18,7 +18,14 @@ __all__ = ["render"]
 
 
 def render(result: Result, fmt: str = "txt") -> str | bytes:
-    """An evaluation report in ``fmt``: text, or bytes for pdf (see :mod:`.formats`)."""
+    """An evaluation report in ``fmt``: text, or bytes for pdf (see :mod:`.formats`).
+
+    JSON is written without importing Jinja (scripts that ask for JSON start faster)."""
+    from .formats import FORMATS, render_document
+
+    chosen = FORMATS.get(fmt)
+    if chosen is not None and not chosen.templated and chosen.printed_from is None:
+        return render_document("report", fmt, result)
     from .jinja import render as render_report
 
     return render_report(result, fmt)

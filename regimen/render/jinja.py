@@ -17,7 +17,6 @@ from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
 from ..io.cache import cache_dir
 from ..io.resources import templates_dir
 from ..result import DISCLAIMER, NOTICE, Result
-from .chart import ctdna_chart
 from .formats import FORMATS, render_document
 
 
@@ -166,7 +165,11 @@ def render(result: Result, fmt: str = "txt") -> str | bytes:
     if source not in FORMATS or not FORMATS[source].templated:
         return render_document("report", fmt, result)
     data = result.to_dict()
-    chart = ctdna_chart(result) if source == "html" else None
+    chart = None
+    if source == "html":  # only the HTML report draws the chart
+        from .chart import ctdna_chart
+
+        chart = ctdna_chart(result)
     return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
