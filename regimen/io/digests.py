@@ -41,7 +41,7 @@ def files_digest(name: str, base: Path, paths: Sequence[Path], *, salt: str = ""
 
     Errors from ``read`` propagate (the caller decides what an unreadable file means).
     """
-    signature = _signature(base, paths)
+    signature = _signature(paths)
     entry = cache.entry_path(KIND, name) if signature is not None else None
     key = None
     if signature is not None:
@@ -59,17 +59,18 @@ def files_digest(name: str, base: Path, paths: Sequence[Path], *, salt: str = ""
     return value
 
 
-def _signature(base: Path, paths: Sequence[Path]) -> tuple[str, float] | None:
-    """Every file's name and status as text, and the newest change time (seconds); None
-    when a status cannot be read."""
+def _signature(paths: Sequence[Path]) -> tuple[str, float] | None:
+    """Every file's path and status as text, and the newest change time (seconds); None
+    when a status cannot be read. (The entry is per set of files, under ``name``, so the
+    full paths are as good a name as the relative ones, and cheaper.)"""
     parts = []
     newest = 0
     try:
         for path in paths:
             info = os.stat(path)
-            parts.append(f"{path.relative_to(base).as_posix()}\0{info.st_size}\0"
-                         f"{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+            parts.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0"
+                         f"{info.st_ino}")
             newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
-    except (OSError, ValueError):
+    except OSError:
         return None
     return "\n".join(parts), newest / 1e9

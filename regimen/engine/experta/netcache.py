@@ -23,6 +23,7 @@ hashes, and without the engine a rule remembers from its last attribute access.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 from types import FunctionType
@@ -49,8 +50,10 @@ _CHECKS = {"equal_literal": experta.L(None), "match_predicate": experta.P(bool),
 importable by name), each with a constraint that makes experta define it."""
 
 
+@functools.cache
 def _check_function(name: str) -> Any:
-    """experta's field-test function called ``name`` (the same code as any other copy)."""
+    """experta's field-test function called ``name`` (the same code as any other copy, and
+    without a closure, so one copy serves every test that refers to it)."""
     return _check.FeatureCheck.get_check_function(_CHECKS[name]).check
 
 
