@@ -23,12 +23,18 @@ def render(result: Result, fmt: str = "txt") -> str | bytes:
     JSON is written without importing Jinja (scripts that ask for JSON start faster)."""
     from .formats import FORMATS, render_document
 
-    chosen = FORMATS.get(fmt)
-    if chosen is not None and not chosen.templated and chosen.printed_from is None:
-        return render_document("report", fmt, result)
-    from .jinja import render as render_report
+    source = (FORMATS[fmt].printed_from or fmt) if fmt in FORMATS else fmt
+    if source not in FORMATS or not FORMATS[source].templated:
+        return render_document("report", fmt, result)  # JSON, or the unknown format's error
+    from .jinja import ctdna_table
 
-    return render_report(result, fmt)
+    data = result.to_dict()
+    chart = None
+    if source == "html":  # only the HTML report draws the chart
+        from .chart import ctdna_chart
+
+        chart = ctdna_chart(result)
+    return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
 class _CallableModule(types.ModuleType):

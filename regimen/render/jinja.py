@@ -1,4 +1,4 @@
-"""The Jinja environment, its filters, and the evaluation report.
+"""The Jinja environment, its filters, and the report's ctDNA table.
 
 Templates only format: every value they show is computed here or in the
 library. HTML is autoescaped; every template uses StrictUndefined, so a
@@ -16,8 +16,8 @@ import markupsafe
 from ..evaluate.rank import MATCH_TEXT, SCORE_PARTS
 from ..io.cache import cache_dir
 from ..io.resources import templates_dir
-from ..result import DISCLAIMER, NOTICE, Result
-from .formats import FORMATS, render_document
+from ..result import DISCLAIMER, NOTICE
+from .formats import FORMATS
 
 
 def compress_refs(refs: Iterable[int]) -> str:
@@ -154,23 +154,6 @@ def environment(fmt: str) -> jinja2.Environment:
 
 def render_template(name: str, fmt: str, **context: Any) -> str:
     return environment(fmt).get_template(f"{name}.{fmt}.j2").render(**context)
-
-
-def render(result: Result, fmt: str = "txt") -> str | bytes:
-    """A full evaluation report in ``fmt`` (see :mod:`regimen.render.formats`).
-
-    Text for every format but pdf, which gives the bytes of the printed HTML report.
-    """
-    source = (FORMATS[fmt].printed_from or fmt) if fmt in FORMATS else fmt
-    if source not in FORMATS or not FORMATS[source].templated:
-        return render_document("report", fmt, result)
-    data = result.to_dict()
-    chart = None
-    if source == "html":  # only the HTML report draws the chart
-        from .chart import ctdna_chart
-
-        chart = ctdna_chart(result)
-    return render_document("report", fmt, result, r=data, chart=chart, table=ctdna_table(data))
 
 
 WIDE_TABLE_COLUMNS = 12
