@@ -42,21 +42,26 @@ def files_digest(name: str, base: Path, paths: Sequence[Path], *, salt: str = ""
     Errors from ``read`` propagate (the caller decides what an unreadable file means).
     """
     signature = _signature(paths)
-    entry = cache.entry_path(KIND, name) if signature is not None else None
-    key = None
-    if signature is not None:
-        key = hashlib.sha256(f"{salt}\n{signature[0]}".encode()).hexdigest()
-        found = cache.load(entry, key)
-        if isinstance(found, str):
-            return found
+    if signature is None:
+        return _digest(base, paths, salt, read)
+    status, newest = signature
+    entry = cache.entry_path(KIND, name)
+    key = hashlib.sha256(f"{salt}\n{status}".encode()).hexdigest()
+    found = cache.load(entry, key)
+    if isinstance(found, str):
+        return found
+    value = _digest(base, paths, salt, read)
+    if newest < time.time() - SETTLE_SECONDS:
+        cache.store(entry, key, value)
+    return value
+
+
+def _digest(base: Path, paths: Sequence[Path], salt: str, read: Reader) -> str:
     digest = hashlib.sha256(salt.encode())
     for path in paths:
         digest.update(path.relative_to(base).as_posix().encode())
         digest.update(read(path))
-    value = digest.hexdigest()
-    if signature is not None and key is not None and signature[1] < time.time() - SETTLE_SECONDS:
-        cache.store(entry, key, value)
-    return value
+    return digest.hexdigest()
 
 
 def _signature(paths: Sequence[Path]) -> tuple[str, float] | None:
